@@ -1,0 +1,144 @@
+#include "run_parameters.h"
+
+#include "input_error.h"
+
+#include <deal.II/base/exceptions.h>
+#include <deal.II/base/utilities.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace protonfem
+{
+  using dealii::ParameterHandler;
+  namespace Patterns = dealii::Patterns;
+
+  void ElectrostaticsParameters::declare(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Electrostatics");
+    prm.declare_entry("Gate voltage", "1.0", Patterns::Double(-1e3, 1e3), "Gate potential [V].");
+    prm.declare_entry("Source voltage", "0", Patterns::Double(-1e3, 1e3), "Source contact potential [V].");
+    prm.declare_entry("Drain voltage", "0", Patterns::Double(-1e3, 1e3), "Drain contact potential [V].");
+    prm.declare_entry("Back voltage", "0", Patterns::Double(-1e3, 1e3),
+                      "Back contact potential [V] (if Geometry/Back contact).");
+    prm.declare_entry("Finite element degree", "1", Patterns::Integer(1, 4),
+                      "Polynomial degree of the Lagrange (Q_p) elements for the potential.");
+    LinearSolverSettings::declare(prm);
+    prm.leave_subsection();
+  }
+
+  void ElectrostaticsParameters::parse(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Electrostatics");
+    gate_voltage   = prm.get_double("Gate voltage");
+    source_voltage = prm.get_double("Source voltage");
+    drain_voltage  = prm.get_double("Drain voltage");
+    back_voltage   = prm.get_double("Back voltage");
+    fe_degree      = prm.get_integer("Finite element degree");
+    linear_solver.parse(prm);
+    prm.leave_subsection();
+  }
+
+  void OutputParameters::declare(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Output");
+    prm.declare_entry("Directory", "output", Patterns::Anything(),
+                      "Folder for all results (created; relative to the working directory).");
+    prm.declare_entry("Base name", "device", Patterns::Anything(),
+                      "File name stem of the field and summary files (letters, digits, _ - .).");
+    prm.declare_entry("Write fields", "true", Patterns::Bool(),
+                      "Write the HDF5/XDMF field file for ParaView.");
+    prm.leave_subsection();
+  }
+
+  void OutputParameters::parse(ParameterHandler &prm, const std::string &file)
+  {
+    prm.enter_subsection("Output");
+    directory    = prm.get("Directory");
+    base_name    = prm.get("Base name");
+    write_fields = prm.get_bool("Write fields");
+    prm.leave_subsection();
+    if (dealii::Utilities::trim(directory).empty())
+      throw InputError(file, "Output/Directory", directory, "a non-empty path");
+    if (base_name.empty() || base_name.find_first_not_of(
+                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+                               std::string::npos)
+      throw InputError(file, "Output/Base name", base_name, "letters, digits, '_', '-', '.'");
+  }
+
+  void RunParameters::declare(ParameterHandler &prm, const std::vector<std::string> &layer_names)
+  {
+    prm.declare_entry("Dimension", "3", Patterns::Integer(1, 3),
+                      "1: vertical line through the gate; 2: cross-section along the channel; 3: full device.");
+    prm.declare_entry("Temperature", "300", Patterns::Double(), "Device temperature [K], > 0.");
+    prm.declare_entry("Materials directory", "", Patterns::Anything(),
+                      "Folder of material files; empty = the built-in database (" +
+                        default_material_directory() + ").");
+    GeometryParameters::declare(prm, layer_names);
+    ElectrostaticsParameters::declare(prm);
+    OutputParameters::declare(prm);
+  }
+
+  void parse_deck(ParameterHandler &prm, const std::string &deck, const bool skip_undefined)
+  {
+    try
+      {
+        prm.parse_input(deck, "", skip_undefined);
+      }
+    catch (const dealii::ExceptionBase &e)
+      {
+        std::ostringstream info;
+        e.print_info(info);
+        std::string text = dealii::Utilities::trim(info.str());
+        throw InputError("input error in deck " + deck + ": " + text);
+      }
+  }
+
+  RunParameters RunParameters::read(const std::string &deck)
+  {
+    namespace fs = std::filesystem;
+    if (!fs::exists(deck))
+      throw InputError("cannot open deck file '" + deck + "': no such file");
+    if (fs::is_directory(deck) || !std::ifstream(deck))
+      throw InputError("cannot open deck file '" + deck + "': not a readable file");
+
+    // Pass 1: only the layer list (everything else skipped).
+    std::vector<std::string> names;
+    {
+      ParameterHandler first;
+      first.enter_subsection("Geometry");
+      first.declare_entry("Layers", "substrate, channel, electrolyte", Patterns::List(Patterns::Anything(), 1));
+      first.leave_subsection();
+      parse_deck(first, deck, true);
+      first.enter_subsection("Geometry");
+      names = dealii::Utilities::split_string_list(first.get("Layers"), ',');
+      first.leave_subsection();
+      for (const auto &n : names)
+        if (n.empty())
+          throw InputError(deck, "Geometry/Layers", first.get("Layers") , "non-empty layer names");
+    }
+
+    // Pass 2: strict.
+    ParameterHandler prm;
+    declare(prm, names);
+    parse_deck(prm, deck, false);
+
+    RunParameters p;
+    p.deck_file   = deck;
+    p.dimension   = prm.get_integer("Dimension");
+    p.temperature = prm.get_double("Temperature");
+    if (!(p.temperature > 0))
+      throw InputError(deck, "Temperature", prm.get("Temperature"), "a temperature > 0 K");
+    p.materials_directory = prm.get("Materials directory");
+    if (dealii::Utilities::trim(p.materials_directory).empty())
+      p.materials_directory = default_material_directory();
+    else if (fs::path(p.materials_directory).is_relative())
+      p.materials_directory = (fs::path(deck).parent_path() / p.materials_directory).string();
+    p.materials = MaterialDatabase::load(p.materials_directory);
+    p.geometry.parse(prm, names, p.materials, deck, p.dimension);
+    p.electrostatics.parse(prm);
+    p.output.parse(prm, deck);
+    return p;
+  }
+} // namespace protonfem

@@ -1,0 +1,62 @@
+// Everything one `protonfem run DECK.prm` reads: declared in one place per
+// component (geometry, electrostatics, output) and validated before any work.
+// The layer table needs two passes: the first reads `Geometry/Layers`, the
+// second declares one subsection per layer and parses the deck strictly.
+#pragma once
+
+#include "../geometry/geometry_parameters.h"
+#include "../materials/material_database.h"
+#include "linear_solver_settings.h"
+
+#include <deal.II/base/parameter_handler.h>
+
+#include <string>
+#include <vector>
+
+namespace protonfem
+{
+  struct ElectrostaticsParameters
+  {
+    double               gate_voltage   = 1.0;
+    double               source_voltage = 0.0;
+    double               drain_voltage  = 0.0;
+    double               back_voltage   = 0.0;
+    unsigned int         fe_degree      = 1;
+    LinearSolverSettings linear_solver;
+
+    static void declare(dealii::ParameterHandler &prm);
+    void        parse(dealii::ParameterHandler &prm);
+  };
+
+  struct OutputParameters
+  {
+    std::string directory   = "output";
+    std::string base_name   = "device";
+    bool        write_fields = true;
+
+    static void declare(dealii::ParameterHandler &prm);
+    void        parse(dealii::ParameterHandler &prm, const std::string &file);
+  };
+
+  struct RunParameters
+  {
+    std::string              deck_file;
+    unsigned int             dimension   = 3;
+    double                   temperature = 300;
+    std::string              materials_directory;
+    GeometryParameters       geometry;
+    ElectrostaticsParameters electrostatics;
+    OutputParameters         output;
+    MaterialDatabase         materials;
+
+    /// Declare every entry (layer subsections for @p layer_names).
+    static void declare(dealii::ParameterHandler &prm, const std::vector<std::string> &layer_names);
+
+    /// Read and validate @p deck; throws InputError.
+    static RunParameters read(const std::string &deck);
+  };
+
+  /// Parse a deck file into @p prm, turning deal.II's exceptions into an
+  /// InputError that names the file (and line, parameter, value, pattern).
+  void parse_deck(dealii::ParameterHandler &prm, const std::string &deck, bool skip_undefined);
+} // namespace protonfem

@@ -69,6 +69,9 @@ namespace protonfem
                       "Source: exposed top face of the channel layer from x = 0 to here [m].");
     prm.declare_entry("Drain contact x min", "135e-9", Patterns::Double(),
                       "Drain: exposed top face of the channel layer from here to x = Device length [m].");
+    prm.declare_entry("Source and drain contacts", "true", Patterns::Bool(),
+                      "Whether the source and drain contacts exist (2D/3D). false turns the "
+                      "device into a plain layer stack (e.g. a layered capacitor).");
     prm.declare_entry("Back contact", "true", Patterns::Bool(),
                       "Whether the bottom face of the stack is an electrode (boundary id 4). In 1D "
                       "it is the counter electrode of the gate.");
@@ -112,6 +115,7 @@ namespace protonfem
     source_x_max           = prm.get_double("Source contact x max");
     drain_x_min            = prm.get_double("Drain contact x min");
     back_contact           = prm.get_bool("Back contact");
+    lateral_contacts       = prm.get_bool("Source and drain contacts");
     global_refinements     = prm.get_integer("Global refinements");
 
     layers.clear();
@@ -190,7 +194,7 @@ namespace protonfem
                        "y_min < y_max inside [0, Device width = " + str(device_width) +
                          "] m (gate outside the device)");
 
-    if (dim >= 2)
+    if (dim >= 2 && lateral_contacts)
       {
         bool found = false;
         for (const auto &l : layers)

@@ -38,6 +38,7 @@ namespace protonfem
     double                 gate_x_min = 0, gate_x_max = 0, gate_y_min = 0, gate_y_max = 0;
     double                 source_x_max = 0, drain_x_min = 0;
     bool                   back_contact       = true;
+    bool                   lateral_contacts   = true; ///< source and drain present (2D/3D)
     unsigned int           global_refinements = 0;
 
     /// Declares the geometry subsection. Layer subsections are declared for

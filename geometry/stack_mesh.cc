@@ -43,7 +43,9 @@ namespace protonfem
     // The two innermost cells of the halves meet in the middle; merge them
     // when they are small enough to keep the count down.
     std::vector<double> other(side.rbegin(), side.rend());
-    if (sizes.size() > 1 && sizes.back() + other.front() <= max_size * (1 + 1e-12))
+    // (Only when that does not create a jump of more than 2x in cell size.)
+    if (sizes.size() > 1 && sizes.back() + other.front() <= max_size * (1 + 1e-12) &&
+        sizes.back() + other.front() <= 2 * sizes[sizes.size() - 2])
       {
         const double merged = sizes.back() + other.front();
         sizes.pop_back();
@@ -139,8 +141,12 @@ namespace protonfem
 
     if (dim >= 2)
       {
-        std::vector<double> xb = {0.0, g.device_length, g.gate_x_min, g.gate_x_max, g.source_x_max,
-                                  g.drain_x_min};
+        std::vector<double> xb = {0.0, g.device_length, g.gate_x_min, g.gate_x_max};
+        if (g.lateral_contacts)
+          {
+            xb.push_back(g.source_x_max);
+            xb.push_back(g.drain_x_min);
+          }
         for (const auto &l : g.layers)
           {
             xb.push_back(l.x_min);
@@ -204,8 +210,7 @@ namespace protonfem
   {
     const double top     = g.total_thickness();
     const double tol     = 1e-9 * top;
-    const unsigned int channel =
-      (dim >= 2 && !g.channel_layer.empty()) ? g.layer_index(g.channel_layer) : 0;
+    const unsigned int channel = (dim >= 2 && g.lateral_contacts) ? g.layer_index(g.channel_layer) : 0;
     const double channel_top = g.layer_bottom(channel) + g.layers[channel].thickness;
 
     // All cells, including artificial ones of a p4est mesh: the coarse mesh
@@ -234,9 +239,11 @@ namespace protonfem
               const bool in_gate_y = (dim < 3) || (c[1] > g.gate_y_min && c[1] < g.gate_y_max);
               if (up && std::abs(z - top) < tol && in_gate_x && in_gate_y)
                 id = boundary_ids::gate;
-              else if (up && std::abs(z - channel_top) < tol && c[0] < g.source_x_max)
+              else if (g.lateral_contacts && up && std::abs(z - channel_top) < tol &&
+                       c[0] < g.source_x_max)
                 id = boundary_ids::source;
-              else if (up && std::abs(z - channel_top) < tol && c[0] > g.drain_x_min)
+              else if (g.lateral_contacts && up && std::abs(z - channel_top) < tol &&
+                       c[0] > g.drain_x_min)
                 id = boundary_ids::drain;
               else if (down && std::abs(z) < tol && g.back_contact)
                 id = boundary_ids::back;

@@ -5,6 +5,7 @@
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/utilities.h>
 
 #include <algorithm>
 #include <cmath>
@@ -69,16 +70,13 @@ namespace protonfem
                         const std::string &parameter,
                         const std::string &allowed)
     {
-      std::istringstream in(text);
-      double             v = 0;
-      in >> v;
-      std::string rest;
-      in >> rest;
-      if (in.bad() || text.find_first_not_of(" \t") == std::string::npos || !rest.empty() ||
-          !std::isfinite(v))
+      // strtod accepts "nan" and "inf"; the isfinite check rejects them with
+      // the same message as text that is not a number at all.
+      const std::string t = dealii::Utilities::trim(text);
+      char             *end = nullptr;
+      const double      v   = t.empty() ? 0.0 : std::strtod(t.c_str(), &end);
+      if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
         throw InputError(file, parameter, text, allowed);
-      // istringstream accepts "nan"/"inf" on some libstdc++ versions only
-      // partially; the isfinite check above covers both outcomes.
       return v;
     }
 

@@ -1,6 +1,7 @@
 #include "field_writer.h"
 
 #include "atomic_file.h"
+#include "line_writer.h"
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/numerics/data_out.h>
@@ -96,8 +97,14 @@ namespace protonfem
     return {h5, xdmf};
   }
 
-  template FieldFiles write_electrostatic_fields<1>(const DoFHandler<1> &, const PETScWrappers::MPI::Vector &,
-                                                    const std::string &, const std::string &, double);
+  template <>
+  FieldFiles write_electrostatic_fields<1>(const DoFHandler<1> &dofs, const PETScWrappers::MPI::Vector &potential,
+                                           const std::string &directory, const std::string &base,
+                                           const double time)
+  {
+    return write_line_fields(dofs, potential, directory, base, time);
+  }
+
   template FieldFiles write_electrostatic_fields<2>(const DoFHandler<2> &, const PETScWrappers::MPI::Vector &,
                                                     const std::string &, const std::string &, double);
   template FieldFiles write_electrostatic_fields<3>(const DoFHandler<3> &, const PETScWrappers::MPI::Vector &,

@@ -58,7 +58,12 @@ namespace
           m.min_cell = std::min(m.min_cell, cell->extent_in_direction(dim - 1));
           for (const unsigned int f : cell->face_indices())
             if (cell->face(f)->at_boundary())
-              m.area[cell->face(f)->boundary_id()] += (dim == 1 ? 1.0 : cell->face(f)->measure());
+              {
+                double a = 1.0; // a 1D "face" is a point: count it
+                if constexpr (dim > 1)
+                  a = cell->face(f)->measure();
+                m.area[cell->face(f)->boundary_id()] += a;
+              }
         }
     for (auto &[k, v] : m.volume)
       v = Utilities::MPI::sum(v, MPI_COMM_WORLD);

@@ -175,6 +175,11 @@ namespace protonfem
           l.add("thickness_m", g.layers[i].thickness);
         layers.push_back(l);
       }
+    // Resident-set high-water mark, the largest over the ranks.
+    Utilities::System::MemoryStats memory;
+    Utilities::System::get_memory_stats(memory);
+    const double peak_memory_mib = Utilities::MPI::max(memory.VmHWM / 1024.0, comm);
+
     const auto timings = timer.get_summary_data(TimerOutput::total_wall_time);
     JsonObject t;
     for (const auto &[name, seconds] : timings)
@@ -193,6 +198,8 @@ namespace protonfem
       .add("linear_relative_residual", report.final_residual)
       .add("amg_strong_threshold", e.linear_solver.strong_threshold(dim))
       .add("electrostatic_energy_J", energy)
+      .add("peak_memory_MiB_max_rank", peak_memory_mib)
+      .add("bytes_per_dof", peak_memory_mib * 1048576.0 * n_ranks / solver.n_dofs())
       .add("layers", layers)
       .add("timings_s", t)
       .add("fields_xdmf", files.xdmf.empty() ? JsonValue() : JsonValue(files.xdmf))

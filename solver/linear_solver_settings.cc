@@ -14,7 +14,7 @@ namespace protonfem
     prm.declare_entry("Max iterations", "2000", Patterns::Integer(1, 1000000), "Iteration limit; "
                       "exceeding it is a solver failure.");
     prm.declare_entry("AMG strong threshold", "-1", Patterns::Double(-1, 1),
-                      "BoomerAMG strength threshold in [0, 1); -1 = 0.25 in 1D/2D and 0.6 in 3D.");
+                      "BoomerAMG strength threshold in [0, 1); -1 = 0.25 in 1D/2D and 0.7 in 3D.");
     prm.declare_entry("AMG aggressive coarsening levels", "-1", Patterns::Integer(-1, 20),
                       "BoomerAMG levels of aggressive coarsening; -1 = 0 in 1D/2D and 1 in 3D.");
     prm.declare_entry("AMG max row sum", "0.9", Patterns::Double(0, 1),

@@ -6,6 +6,8 @@
 #include <deal.II/base/utilities.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -179,6 +181,21 @@ namespace protonfem
       {
         if (dealii::Utilities::trim(gmsh_file).empty())
           throw InputError(file, g + "Gmsh file", "", "a .msh file when Mesh source = gmsh");
+        // A missing, unreadable or empty mesh file is a deck error like any
+        // other: report it here, before the run starts, not from the mesh reader.
+        namespace fs        = std::filesystem;
+        const std::string m = gmsh_path(file);
+        std::error_code   ec;
+        if (!fs::exists(m, ec))
+          throw InputError(file, g + "Gmsh file", gmsh_file,
+                           "an existing gmsh .msh file (relative to the deck's folder); " + m +
+                             " does not exist");
+        if (!fs::is_regular_file(m, ec) || !std::ifstream(m))
+          throw InputError(file, g + "Gmsh file", gmsh_file,
+                           "a readable gmsh .msh file; " + m + " is not a readable regular file");
+        if (fs::file_size(m, ec) == 0)
+          throw InputError(file, g + "Gmsh file", gmsh_file,
+                           "a non-empty gmsh .msh file; " + m + " is empty");
         return; // the mesh file defines the shape; layer table supplies materials
       }
 
@@ -229,6 +246,14 @@ namespace protonfem
                                str(source_x_max) + ", " + str(drain_x_min) +
                                "] m: layers above the channel must leave the contacts exposed");
       }
+  }
+
+  std::string GeometryParameters::gmsh_path(const std::string &deck_file) const
+  {
+    std::filesystem::path p(gmsh_file);
+    if (p.is_relative())
+      p = std::filesystem::path(deck_file).parent_path() / p;
+    return p.string();
   }
 
   double GeometryParameters::total_thickness() const

@@ -53,6 +53,9 @@ namespace protonfem
                const std::string              &file,
                unsigned int                    dim);
 
+    /// The gmsh file as a path: relative names are taken from the deck's folder.
+    std::string gmsh_path(const std::string &deck_file) const;
+
     double total_thickness() const;
     /// z of the bottom face of layer i.
     double layer_bottom(unsigned int i) const;

@@ -63,16 +63,25 @@ namespace protonfem
         std::ostringstream info;
         e.print_info(info);
         throw InputError("cannot read gmsh file " + filename + " as a " + std::to_string(dim) +
-                         "D mesh (Geometry/Gmsh file in " + deck_file + "): " + info.str());
+                         "D mesh (Dimension = " + std::to_string(dim) + ", Geometry/Gmsh file in " +
+                         deck_file + "): " + info.str());
       }
     catch (const std::exception &e)
       {
         throw InputError("cannot read gmsh file " + filename + " as a " + std::to_string(dim) +
-                         "D mesh (Geometry/Gmsh file in " + deck_file + "): " + e.what());
+                         "D mesh (Dimension = " + std::to_string(dim) + ", Geometry/Gmsh file in " +
+                         deck_file + "): " + e.what());
       }
     if (serial.n_active_cells() == 0)
       throw InputError(deck_file, "Geometry/Gmsh file", filename,
                        "a mesh with " + std::to_string(dim) + "D cells");
+    // GridIn also reads triangles and tetrahedra, but the distributed
+    // triangulation and the FE_Q elements need quadrilaterals/hexahedra: a
+    // simplex mesh would crash further down instead of being reported.
+    if (!serial.all_reference_cells_are_hyper_cube())
+      throw InputError(filename, "element type", "triangles or tetrahedra",
+                       std::string(dim == 3 ? "hexahedra" : "quadrilaterals") +
+                         " only (in gmsh: Recombine, or Transfinite + Recombine)");
 
     // Physical tag -> layer index, by name.
     std::map<types::material_id, types::material_id> region_of_tag;

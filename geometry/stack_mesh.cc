@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 
 namespace protonfem
 {
@@ -269,11 +268,7 @@ namespace protonfem
     auto tria = make_parallel_triangulation<dim>(comm);
     if (g.mesh_source == "gmsh")
       {
-        namespace fs = std::filesystem;
-        fs::path p(g.gmsh_file);
-        if (p.is_relative())
-          p = fs::path(deck_file).parent_path() / p;
-        read_gmsh_device(p.string(), g, deck_file, *tria);
+        read_gmsh_device(g.gmsh_path(deck_file), g, deck_file, *tria);
         if (g.global_refinements > 0)
           tria->refine_global(g.global_refinements);
       }

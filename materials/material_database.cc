@@ -80,6 +80,15 @@ namespace protonfem
       return v;
     }
 
+    /// A number as a user would write it (5e+26, not std::to_string's
+    /// 500000000000000006643777536.000000).
+    std::string number(const double v)
+    {
+      std::ostringstream s;
+      s << v;
+      return s.str();
+    }
+
     ValueStatus status_from(const std::string &s)
     {
       if (s == "lit")
@@ -192,9 +201,9 @@ namespace protonfem
         if (m.value(proton_density) >= m.value(proton_site_density))
           throw InputError(m.file,
                            proton_density + "/Value",
-                           std::to_string(m.value(proton_density)),
+                           number(m.value(proton_density)),
                            "less than the proton site density (" +
-                             std::to_string(m.value(proton_site_density)) + " m^-3)");
+                             number(m.value(proton_site_density)) + " m^-3)");
         if (m.proton_mobility_law == "none")
           throw InputError(m.file, "Proton mobility law", "none",
                            "a law other than none for a " + to_string(m.kind));
@@ -257,7 +266,7 @@ namespace protonfem
 
   void MaterialDatabase::print(std::ostream &out, const std::string &name) const
   {
-    const Material &m = get(name, "", "materials NAME");
+    const Material &m = get(name, "the command line", "materials NAME");
     out << m.name << " (" << to_string(m.kind) << "): " << m.description << "\n"
         << "  file: " << m.file << "\n"
         << "  proton mobility law: " << m.proton_mobility_law << " -- "

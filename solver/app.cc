@@ -2,6 +2,7 @@
 
 #include "../materials/material_database.h"
 #include "electrostatic_run.h"
+#include "pnp_run.h"
 #include "input_error.h"
 #include "run_parameters.h"
 #include "version.h"
@@ -70,9 +71,11 @@ namespace protonfem
         }
       if (is_root())
         {
-          std::cout << "# protonfem " << version_string()
-                    << " deck parameters (SI units). Layer subsections exist for each name in\n"
-                    << "# Geometry/Layers; shown here for the default layers.\n";
+          // JSON has no comments: the header would make the output unparsable.
+          if (format != "json")
+            std::cout << "# protonfem " << version_string()
+                      << " deck parameters (SI units). Layer subsections exist for each name in\n"
+                      << "# Geometry/Layers; shown here for the default layers.\n";
           prm.print_parameters(std::cout, style);
         }
       return 0;
@@ -125,16 +128,17 @@ namespace protonfem
           return exit_usage;
         }
       const RunParameters p = RunParameters::read(deck);
+      const bool pnp = p.problem == "pnp";
       switch (p.dimension)
         {
           case 1:
-            run_electrostatics<1>(p, MPI_COMM_WORLD);
+            pnp ? run_pnp<1>(p, MPI_COMM_WORLD) : run_electrostatics<1>(p, MPI_COMM_WORLD);
             break;
           case 2:
-            run_electrostatics<2>(p, MPI_COMM_WORLD);
+            pnp ? run_pnp<2>(p, MPI_COMM_WORLD) : run_electrostatics<2>(p, MPI_COMM_WORLD);
             break;
           default:
-            run_electrostatics<3>(p, MPI_COMM_WORLD);
+            pnp ? run_pnp<3>(p, MPI_COMM_WORLD) : run_electrostatics<3>(p, MPI_COMM_WORLD);
         }
       return 0;
     }

@@ -65,10 +65,29 @@ namespace protonfem
                                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
                                std::string::npos)
       throw InputError(file, "Output/Base name", base_name, "letters, digits, '_', '-', '.'");
+    // A folder that can never be created (its path runs through a regular
+    // file) would otherwise only fail after the solve, when results are written.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (fs::path d = fs::absolute(directory, ec); !d.empty(); d = d.parent_path())
+      {
+        if (fs::exists(d, ec))
+          {
+            if (!fs::is_directory(d, ec))
+              throw InputError(file, "Output/Directory", directory,
+                               "a folder path; " + d.string() + " exists and is not a folder");
+            break;
+          }
+        if (d == d.parent_path())
+          break;
+      }
   }
 
   void RunParameters::declare(ParameterHandler &prm, const std::vector<std::string> &layer_names)
   {
+    prm.declare_entry("Problem", "electrostatics", Patterns::Selection("electrostatics|pnp"),
+                      "electrostatics: the field of the as-built device at the contact voltages; "
+                      "pnp: transient Poisson-Nernst-Planck proton transport under the gate waveform.");
     prm.declare_entry("Dimension", "3", Patterns::Integer(1, 3),
                       "1: vertical line through the gate; 2: cross-section along the channel; 3: full device.");
     prm.declare_entry("Temperature", "300", Patterns::Double(), "Device temperature [K], > 0.");
@@ -78,6 +97,7 @@ namespace protonfem
     GeometryParameters::declare(prm, layer_names);
     ElectrostaticsParameters::declare(prm);
     OutputParameters::declare(prm);
+    PNPParameters::declare(prm);
   }
 
   void parse_deck(ParameterHandler &prm, const std::string &deck, const bool skip_undefined)
@@ -91,7 +111,11 @@ namespace protonfem
         std::ostringstream info;
         e.print_info(info);
         std::string text = dealii::Utilities::trim(info.str());
-        throw InputError("input error in deck " + deck + ": " + text);
+        // deal.II names the line and the entry but, for an unknown entry, not
+        // what would have been allowed: point to the full list.
+        throw InputError("input error in deck " + deck + ": " + text +
+                         "\n(allowed: the parameters listed by `protonfem print-parameters`, "
+                         "with their values and units)");
       }
   }
 
@@ -135,10 +159,17 @@ namespace protonfem
       p.materials_directory = default_material_directory();
     else if (fs::path(p.materials_directory).is_relative())
       p.materials_directory = (fs::path(deck).parent_path() / p.materials_directory).string();
+    // Checked here as well as in the database so that the message names the deck.
+    if (!fs::is_directory(p.materials_directory))
+      throw InputError(deck, "Materials directory", prm.get("Materials directory"),
+                       "an existing directory of *.prm material files (relative to the deck's "
+                       "folder); " + p.materials_directory + " is not a directory");
     p.materials = MaterialDatabase::load(p.materials_directory);
     p.geometry.parse(prm, names, p.materials, deck, p.dimension);
     p.electrostatics.parse(prm);
     p.output.parse(prm, deck);
+    p.problem = prm.get("Problem");
+    p.pnp.parse(prm, deck);
     return p;
   }
 } // namespace protonfem

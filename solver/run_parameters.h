@@ -7,6 +7,7 @@
 #include "../geometry/geometry_parameters.h"
 #include "../materials/material_database.h"
 #include "linear_solver_settings.h"
+#include "pnp_parameters.h"
 
 #include <deal.II/base/parameter_handler.h>
 
@@ -41,12 +42,14 @@ namespace protonfem
   struct RunParameters
   {
     std::string              deck_file;
+    std::string              problem     = "electrostatics"; ///< electrostatics | pnp
     unsigned int             dimension   = 3;
     double                   temperature = 300;
     std::string              materials_directory;
     GeometryParameters       geometry;
     ElectrostaticsParameters electrostatics;
     OutputParameters         output;
+    PNPParameters            pnp;
     MaterialDatabase         materials;
 
     /// Declare every entry (layer subsections for @p layer_names).

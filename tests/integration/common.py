@@ -108,3 +108,69 @@ def finish():
 
 def rel(a, b):
     return abs(a - b) / max(abs(b), 1e-300)
+
+
+GMSH = os.environ.get("GMSH", "gmsh")
+DATA = os.path.join(SOURCE, "tests", "data")
+
+
+def gmsh_mesh(geo, msh, dim, fmt="msh22", numbers=None):
+    """Mesh tests/data/GEO (or a path) with the gmsh command-line tool into MSH
+    (ASCII, format msh22 or msh41); numbers: {name: value} for -setnumber."""
+    geo = geo if os.path.isabs(geo) else os.path.join(DATA, geo)
+    cmd = [GMSH, f"-{dim}", "-format", fmt, geo, "-o", msh]
+    for k, v in (numbers or {}).items():
+        cmd += ["-setnumber", k, str(v)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if p.returncode != 0 or not os.path.isfile(msh):
+        print(p.stdout)
+        print(p.stderr)
+        raise SystemExit(f"FAILED: {' '.join(cmd)} exited {p.returncode}")
+    return msh
+
+
+def pnp_deck(layers, dim=1, geometry=None, time=None, waveform=None, transport=None,
+             output_dir="out", materials_dir=None, base="device", electrostatics=None):
+    """A Problem = pnp deck. layers: (name, material, thickness, interface cell, extent)."""
+    g = {"Back contact": "true", "Max vertical cell size": "1e-9", "Grading ratio": "1.2"}
+    g.update(geometry or {})
+    top = {"Problem": "pnp"}
+    if materials_dir:
+        top["Materials directory"] = materials_dir
+    text = deck_text(dim=dim, layers=layers, geometry=g, electrostatics=electrostatics or {},
+                     output_dir=output_dir, base=base, top=top)
+    ts = {"End time": "1e-12", "Initial step": "1e-13"}
+    ts.update(time or {})
+    wf = {"Type": "dc", "Amplitude": "0"}
+    wf.update(waveform or {})
+    tr = dict(transport or {})
+    lines = ["subsection Time stepping"] + [f"  set {k} = {v}" for k, v in ts.items()]
+    lines += ["  subsection Gate waveform"] + [f"    set {k} = {v}" for k, v in wf.items()] + ["  end", "end"]
+    lines += ["subsection Transport"] + [f"  set {k} = {v}" for k, v in tr.items()] + ["end"]
+    return text + "\n".join(lines) + "\n"
+
+
+def materials_copy(folder, edits):
+    """Copy of the shipped database with {material: {property: (value, range)}} edits."""
+    import re
+    dst = os.path.join(folder, "materials")
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(os.path.join(SOURCE, "materials", "db"), dst)
+    for material, props in edits.items():
+        path = os.path.join(dst, material + ".prm")
+        text = open(path).read()
+        for prop, (value, rng) in props.items():
+            block = re.search(r"subsection " + re.escape(prop) + r"\n(.*?)\nend", text, re.S)
+            new = re.sub(r"set Value  = .*", f"set Value  = {value}", block.group(0))
+            new = re.sub(r"set Range  = .*", f"set Range  = {rng}", new)
+            text = text.replace(block.group(0), new)
+        open(path, "w").write(text)
+    return dst
+
+
+def read_csv(path):
+    """Rows of a CSV as dicts of floats (comment lines starting with # skipped)."""
+    import csv as _csv
+    with open(path) as f:
+        lines = [l for l in f if not l.startswith("#")]
+    return [{k: float(v) for k, v in row.items()} for row in _csv.DictReader(lines)]

@@ -1,0 +1,643 @@
+#include "pnp_solver.h"
+
+#include "../geometry/boundary_ids.h"
+#include "mpi_reduce.h"
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/utilities.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/dynamic_sparsity_pattern.h>
+#include <deal.II/lac/petsc_precondition.h>
+#include <deal.II/lac/petsc_solver.h>
+#include <deal.II/lac/sparsity_tools.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+namespace protonfem
+{
+  using namespace dealii;
+
+  namespace
+  {
+    const FEValuesExtractors::Scalar phi_c(0), mu_c(1);
+    /// Largest change of phi/V_T or mu/kT accepted in one Newton update;
+    /// larger requests are clipped per DoF (thermal-voltage update limiting).
+    constexpr double update_limit = 20.0;
+  } // namespace
+
+  template <int dim>
+  PNPSolver<dim>::PNPSolver(parallel::TriangulationBase<dim> &tria, const unsigned int fe_degree,
+                            const std::vector<RegionModel> &regions, const Scaling &scaling,
+                            const PNPParameters &parameters,
+                            const std::map<types::boundary_id, std::function<double(double)>> &contact_voltage,
+                            const double reservoir_density_hat, const double channel_potential,
+                            TimerOutput &timer,
+                            ConditionalOStream &pcout)
+    : comm(tria.get_communicator())
+    , tria(tria)
+    , fe(FE_Q<dim>(fe_degree), 2)
+    , dofs(tria)
+    , regions(regions)
+    , scaling(scaling)
+    , parameters(parameters)
+    , contact_voltage(contact_voltage)
+    , reservoir_density(reservoir_density_hat)
+    , channel_potential(channel_potential)
+    , timer(timer)
+    , pcout(pcout)
+  {}
+
+  template <int dim>
+  void PNPSolver<dim>::setup()
+  {
+    TimerOutput::Scope t(timer, "pnp: setup");
+    dofs.distribute_dofs(fe);
+    owned = dofs.locally_owned_dofs();
+    DoFTools::extract_locally_relevant_dofs(dofs, relevant);
+
+    // Which mu-DoFs touch a proton-hosting cell: marked from owned cells,
+    // summed over ranks, then read on every locally relevant DoF.
+    PETScWrappers::MPI::Vector touched(owned, comm);
+    std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
+        {
+          cell->get_dof_indices(idx);
+          for (unsigned int i = 0; i < idx.size(); ++i)
+            if (fe.system_to_component_index(i).first == 1)
+              touched(idx[i]) += 1.0; // set() would race between ranks; add is summed
+        }
+    touched.compress(VectorOperation::add);
+    PETScWrappers::MPI::Vector touched_ghosted(owned, relevant, comm);
+    touched_ghosted = touched;
+
+    zero_constraints.clear();
+    zero_constraints.reinit(relevant);
+    DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
+    const ComponentMask phi_mask = fe.component_mask(phi_c), mu_mask = fe.component_mask(mu_c);
+    const IndexSet      all_mu   = DoFTools::extract_dofs(dofs, mu_mask);
+    for (const auto i : relevant)
+      if (all_mu.is_element(i) && touched_ghosted(i) == 0 && !zero_constraints.is_constrained(i))
+        zero_constraints.add_line(i);
+    contact_phi_dofs.clear();
+    for (const auto &[id, v] : contact_voltage)
+      {
+        contact_phi_dofs[id] = DoFTools::extract_boundary_dofs(dofs, phi_mask, {id});
+        for (const auto i : contact_phi_dofs[id])
+          if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
+            zero_constraints.add_line(i);
+      }
+    // Electronic conductors (mixed-conductor layers in 'conductor' mode) are
+    // equipotentials at the channel potential: all their phi-DoFs are fixed.
+    conductor_phi_dofs = IndexSet(dofs.n_dofs());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (!cell->is_artificial() && regions[cell->material_id()].conductor)
+        {
+          cell->get_dof_indices(idx);
+          for (unsigned int i = 0; i < idx.size(); ++i)
+            if (fe.system_to_component_index(i).first == 0)
+              conductor_phi_dofs.add_index(idx[i]);
+        }
+    conductor_phi_dofs.compress();
+    for (const auto i : conductor_phi_dofs)
+      if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
+        zero_constraints.add_line(i);
+    gate_mu_dofs = IndexSet(dofs.n_dofs());
+    if (parameters.gate_exchange == "reservoir")
+      {
+        gate_mu_dofs = DoFTools::extract_boundary_dofs(dofs, mu_mask, {boundary_ids::gate});
+        for (const auto i : gate_mu_dofs)
+          if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
+            zero_constraints.add_line(i);
+      }
+    zero_constraints.close();
+
+    // Nodal (mu, phi, region) triples of owned mu-DoFs for the weighted norms.
+    mu_nodes.clear();
+    std::vector<bool> seen(owned.n_elements(), false);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
+        {
+          cell->get_dof_indices(idx);
+          for (unsigned int i = 0; i < idx.size(); ++i)
+            {
+              const auto [comp, base] = fe.system_to_component_index(i);
+              if (comp != 1 || !owned.is_element(idx[i]) || seen[owned.index_within_set(idx[i])])
+                continue;
+              for (unsigned int j = 0; j < idx.size(); ++j)
+                if (fe.system_to_component_index(j) == std::make_pair(0u, base))
+                  mu_nodes.emplace_back(idx[i], idx[j], cell->material_id());
+              seen[owned.index_within_set(idx[i])] = true;
+            }
+        }
+
+    DynamicSparsityPattern dsp(relevant);
+    DoFTools::make_sparsity_pattern(dofs, dsp, zero_constraints, false);
+    SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
+    jacobian.reinit(owned, owned, dsp, comm);
+    current.reinit(owned, comm);
+    rhs.reinit(owned, comm);
+    update.reinit(owned, comm);
+    before_step.reinit(owned, comm);
+    ghosted.reinit(owned, relevant, comm);
+    old_solution.reinit(owned, relevant, comm);
+    older_solution.reinit(owned, relevant, comm);
+  }
+
+  template <int dim>
+  void PNPSolver<dim>::apply_dirichlet_values(PETScWrappers::MPI::Vector &y, const double time) const
+  {
+    const double vt = scaling.thermal_voltage();
+    for (const auto &[id, set] : contact_phi_dofs)
+      {
+        const double v = contact_voltage.at(id)(time) / vt;
+        for (const auto i : set)
+          if (owned.is_element(i))
+            y(i) = v;
+      }
+    for (const auto i : conductor_phi_dofs)
+      if (owned.is_element(i))
+        y(i) = channel_potential / vt;
+    if (gate_mu_dofs.n_elements() > 0)
+      {
+        // The reservoir fixes the density at the gate face: mu there follows
+        // the gate potential. The gate touches one layer (the top one).
+        const RegionModel *r = nullptr;
+        for (const auto &cell : tria.active_cell_iterators())
+          if (!cell->is_artificial())
+            for (const unsigned int f : cell->face_indices())
+              if (cell->face(f)->at_boundary() && cell->face(f)->boundary_id() == boundary_ids::gate)
+                r = &regions[cell->material_id()];
+        if (r != nullptr)
+          {
+            const double mu = r->potential_for(reservoir_density, contact_voltage.at(boundary_ids::gate)(time) / vt);
+            for (const auto i : gate_mu_dofs)
+              if (owned.is_element(i))
+                y(i) = mu;
+          }
+      }
+    y.compress(VectorOperation::insert);
+  }
+
+  template <int dim>
+  void PNPSolver<dim>::set_initial_guess(const double time)
+  {
+    current = 0;
+    std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
+        {
+          const auto &r = regions[cell->material_id()];
+          cell->get_dof_indices(idx);
+          for (unsigned int i = 0; i < idx.size(); ++i)
+            if (fe.system_to_component_index(i).first == 1 && owned.is_element(idx[i]))
+              current(idx[i]) = r.potential_for(r.c0, 0.0);
+        }
+    current.compress(VectorOperation::insert);
+    // The history holds the as-fabricated state: phi = 0 and c = c0 at every
+    // node, so that the number of protons in each closed layer is exactly
+    // c0 * volume. The contact values enter with the first Newton iterate.
+    old_solution   = current;
+    older_solution = current;
+    apply_dirichlet_values(current, time);
+    ghosted    = current;
+    have_older = false;
+  }
+
+  template <int dim>
+  void PNPSolver<dim>::assemble(const double a0, const double a1, const double a2, const double dt)
+  {
+    TimerOutput::Scope t(timer, "pnp: assembly");
+    jacobian = 0;
+    rhs      = 0;
+    const double L = scaling.length, lambda = scaling.poisson_coupling();
+    const double jxw_scale = std::pow(L, -dim);
+
+    const QGauss<dim>  quadrature(fe.degree + 1);
+    FEValues<dim>      fv(fe, quadrature, update_values | update_gradients | update_JxW_values);
+    const unsigned int n = fe.n_dofs_per_cell(), nq = quadrature.size();
+    FullMatrix<double> cell_matrix(n, n);
+    Vector<double>     cell_rhs(n);
+    std::vector<types::global_dof_index> idx(n);
+    std::vector<double>         phi(nq), mu(nq), phi_o(nq), mu_o(nq), phi_oo(nq), mu_oo(nq);
+    std::vector<Tensor<1, dim>> gphi(nq), gmu(nq);
+    std::vector<double>         row_ell(n, 0.0), ss(n, 0.0);
+    std::vector<bool>           row_saturated(n, false);
+    // Local index of the phi-DoF at the same node as each local DoF.
+    std::vector<unsigned int> phi_partner(n, 0);
+    for (unsigned int i = 0; i < n; ++i)
+      for (unsigned int j = 0; j < n; ++j)
+        if (fe.system_to_component_index(j) ==
+            std::make_pair(0u, fe.system_to_component_index(i).second))
+          phi_partner[i] = j;
+
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          fv.reinit(cell);
+          cell_matrix = 0;
+          cell_rhs    = 0;
+          const RegionModel &r = regions[cell->material_id()];
+          fv[phi_c].get_function_values(ghosted, phi);
+          fv[phi_c].get_function_gradients(ghosted, gphi);
+          if (r.hosts_protons)
+            {
+              fv[mu_c].get_function_values(ghosted, mu);
+              fv[mu_c].get_function_gradients(ghosted, gmu);
+              fv[phi_c].get_function_values(old_solution, phi_o);
+              fv[mu_c].get_function_values(old_solution, mu_o);
+              fv[phi_c].get_function_values(older_solution, phi_oo);
+              fv[mu_c].get_function_values(older_solution, mu_oo);
+            }
+          // Analytic row scaling of the Nernst-Planck rows: where the layer is
+          // emptied (or filled) to exp(-|eta|) with |eta| up to hundreds, c and
+          // dc/dmu underflow and a plain row would be zero. Each mu-row i is
+          // multiplied by exp(ell_i), ell_i = max(0, |mu_i - phi_i| - 30) from
+          // the nodal values (the same for every cell sharing the node), and
+          // the scaled terms are evaluated in log form. Rows on the saturated
+          // side use the vacancy form c = c_max - v (a0 + a1 + a2 = 0).
+          cell->get_dof_indices(idx);
+          if (r.hosts_protons)
+            for (unsigned int i = 0; i < n; ++i)
+              if (fe.system_to_component_index(i).first == 1)
+                {
+                  const double x = double(ghosted(idx[i])) - double(ghosted(idx[phi_partner[i]]));
+                  row_ell[i]     = std::min(600.0, std::max(0.0, std::abs(x) - 30.0)); // no overflow
+                  row_saturated[i] = x - r.e_site > 0;
+                }
+          for (unsigned int q = 0; q < nq; ++q)
+            {
+              const double         w  = fv.JxW(q) * jxw_scale;
+              const Tensor<1, dim> gp = gphi[q] * L;
+              double               rho = r.fixed_charge, drho = 0; // drho = d rho / d mu
+              double               c = 0, s = 0, slope = 0, g = 1, dg = 0;
+              Tensor<1, dim>       gm, dir;
+              if (r.hosts_protons)
+                {
+                  gm = gmu[q] * L;
+                  c  = r.density(mu[q], phi[q]);
+                  s  = r.density_derivative(mu[q], phi[q]);
+                  if (r.proton_charge)
+                    {
+                      rho += c - r.c0;
+                      drho = s;
+                    }
+                  const double gn   = gp.norm();
+                  r.enhancement(gn, g, dg);
+                  slope = r.saturation_slope(mu[q], phi[q]); // (dM/dmu) / M
+                  if (gn > 0)
+                    dir = gp / gn;
+                }
+              for (unsigned int i = 0; i < n; ++i)
+                {
+                  const unsigned int   ci = fe.system_to_component_index(i).first;
+                  const double         vi = fv.shape_value(i, q);
+                  const Tensor<1, dim> gi = fv.shape_grad(i, q) * L;
+                  if (ci == 0)
+                    cell_rhs(i) -= (r.eps_r * gp * gi - lambda * rho * vi) * w;
+                  else if (r.hosts_protons)
+                    {
+                      // scaled quantities of this row
+                      const double ell = row_ell[i];
+                      const double eta = mu[q] - phi[q] - r.e_site;
+                      const double eo = mu_o[q] - phi_o[q] - r.e_site, eoo = mu_oo[q] - phi_oo[q] - r.e_site;
+                      const double m_rate =
+                        row_saturated[i] ? -(a0 * r.scaled_vacancies(eta, ell) + a1 * r.scaled_vacancies(eo, ell) +
+                                             a2 * r.scaled_vacancies(eoo, ell)) / dt
+                                         : (a0 * r.scaled_density(eta, ell) + a1 * r.scaled_density(eo, ell) +
+                                            a2 * r.scaled_density(eoo, ell)) / dt;
+                      ss[i] = r.scaled_derivative(eta, ell);
+                      cell_rhs(i) -= (m_rate * vi + r.diffusivity * ss[i] * g * gm * gi) * w;
+                    }
+                  else
+                    continue;
+                  for (unsigned int j = 0; j < n; ++j)
+                    {
+                      const unsigned int   cj = fe.system_to_component_index(j).first;
+                      const double         vj = fv.shape_value(j, q);
+                      const Tensor<1, dim> gj = fv.shape_grad(j, q) * L;
+                      double               a  = 0;
+                      if (ci == 0 && cj == 0)
+                        a = r.eps_r * gj * gi + lambda * drho * vj * vi;
+                      else if (ci == 0 && cj == 1)
+                        a = -lambda * drho * vj * vi;
+                      else if (ci == 1 && cj == 1 && r.hosts_protons)
+                        a = a0 / dt * ss[i] * vj * vi +
+                            r.diffusivity * ss[i] * (slope * vj * g * gm + g * gj) * gi;
+                      else if (ci == 1 && cj == 0 && r.hosts_protons)
+                        a = -a0 / dt * ss[i] * vj * vi +
+                            r.diffusivity * ss[i] * (-slope * vj * g * gm + dg * (dir * gj) * gm) * gi;
+                      cell_matrix(i, j) += a * w;
+                    }
+                }
+            }
+          zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
+        }
+    jacobian.compress(VectorOperation::add);
+    rhs.compress(VectorOperation::add);
+
+    // Row equilibration: where protons are depleted (c down to 1e-80 of c0)
+    // every entry of a Nernst-Planck row is as small as c, and LU loses the
+    // update there. Scaling each row by 1/max|J_ij| changes nothing in exact
+    // arithmetic and restores quadratic convergence.
+    PETScWrappers::MPI::Vector row_max(owned, comm);
+    MatGetRowMaxAbs(jacobian, row_max, nullptr);
+    std::vector<types::global_dof_index> empty_rows;
+    for (const auto i : owned)
+      {
+        const double m = row_max(i);
+        if (!(m > 0))
+          empty_rows.push_back(i); // c underflowed to 0: mu there is irrelevant
+        row_max(i) = (m > 0 && std::isfinite(m)) ? 1.0 / m : 1.0;
+      }
+    row_max.compress(VectorOperation::insert);
+    MatDiagonalScale(jacobian, row_max, nullptr);
+    rhs.scale(row_max);
+    for (const auto i : empty_rows)
+      jacobian.set(i, i, 1.0); // keep mu fixed where no proton is left at all
+    jacobian.compress(VectorOperation::insert);
+  }
+
+  template <int dim>
+  double PNPSolver<dim>::weighted_max(const PETScWrappers::MPI::Vector &v, const double floor) const
+  {
+    // phi: plain max. mu: weighted by min(1, dc/dmu / floor): where the
+    // layer is emptied (c -> 0) or filled (c -> c_max) far beyond 'floor'
+    // (relative to c_ref), changes of mu move no measurable charge and must
+    // not hold up Newton or the step size (there mu is fixed only to
+    // round-off).
+    double m = 0;
+    const IndexSet mu_owned = [&] {
+      IndexSet s(dofs.n_dofs());
+      for (const auto &[imu, iphi, r] : mu_nodes)
+        s.add_index(imu);
+      s.compress();
+      return s;
+    }();
+    for (const auto i : owned)
+      if (!mu_owned.is_element(i) && !zero_constraints.is_constrained(i))
+        m = std::max(m, std::abs(v(i)));
+    for (const auto &[imu, iphi, r] : mu_nodes)
+      {
+        const double s = regions[r].density_derivative(ghosted(imu), ghosted(iphi));
+        m = std::max(m, std::abs(v(imu)) * std::min(1.0, s / floor));
+      }
+    return Utilities::MPI::max(m, comm);
+  }
+
+  template <int dim>
+  NewtonReport PNPSolver<dim>::newton(const double time, const double a0, const double a1,
+                                      const double a2, const double dt)
+  {
+    NewtonReport report;
+    apply_dirichlet_values(current, time);
+    ghosted = current;
+    for (unsigned int it = 1; it <= parameters.max_newton_iterations; ++it)
+      {
+        assemble(a0, a1, a2, dt);
+        {
+          TimerOutput::Scope  t(timer, "pnp: linear solve");
+          SolverControl control(1000, 1e-12 * rhs.l2_norm() + 1e-300, false, false);
+          update = 0;
+          try
+            {
+              if (parameters.linear_solver == "direct")
+                {
+                  PETScWrappers::SparseDirectMUMPS direct(control, comm);
+                  direct.solve(jacobian, update, rhs);
+                  report.linear_iterations += 1;
+                }
+              else
+                {
+                  PETScWrappers::SolverGMRES gmres(control, comm,
+                                                   PETScWrappers::SolverGMRES::AdditionalData(200));
+                  PETScWrappers::PreconditionBlockJacobi prec(jacobian);
+                  gmres.solve(jacobian, update, rhs, prec);
+                  report.linear_iterations += control.last_step();
+                }
+            }
+          catch (const std::exception &e)
+            {
+              if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
+                pcout << "    linear solver failed: " << e.what() << std::endl;
+              report.iterations = it;
+              return report; // linear failure: caller cuts the step
+            }
+        }
+        zero_constraints.distribute(update);
+        // Update limiting on the thermal-voltage scale.
+        double raw = update.linfty_norm();
+        if (!std::isfinite(raw))
+          {
+            report.iterations = it;
+            return report;
+          }
+        if (raw > update_limit)
+          {
+            for (const auto i : owned)
+              update(i) = std::max(-update_limit, std::min(update_limit, double(update(i))));
+            update.compress(VectorOperation::insert);
+          }
+        current += update;
+        ghosted                = current;
+        report.iterations      = it;
+        // Weighted: where the layer is emptied (or filled) beyond 1e-20 of
+        // c_ref, mu is fixed only to round-off and moves no measurable charge
+        // (the floor keeps the number of protons exact to ~1e-16).
+        report.last_update     = weighted_max(update, 1e-20);
+        if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
+          pcout << "    newton " << it << ": raw max update " << raw << ", weighted " << report.last_update
+                << ", |rhs| " << rhs.l2_norm() << std::endl;
+        if (report.last_update < parameters.newton_tolerance)
+          {
+            report.converged = true;
+            return report;
+          }
+      }
+    return report;
+  }
+
+  template <int dim>
+  NewtonReport PNPSolver<dim>::step(const double time, const double dt, const bool second_order,
+                                    const double dt_previous)
+  {
+    TimerOutput::Scope t(timer, "pnp: time step");
+    before_step = old_solution;
+    // Predictor: linear extrapolation of the history (constant on the first step).
+    current = old_solution;
+    if (second_order && have_older)
+      {
+        const double r = dt / dt_previous;
+        current *= (1 + r);
+        PETScWrappers::MPI::Vector older(owned, comm);
+        older = older_solution;
+        current.add(-r, older);
+      }
+    PETScWrappers::MPI::Vector predicted(owned, comm);
+    predicted = current;
+
+    double a0 = 1, a1 = -1, a2 = 0; // implicit Euler
+    if (second_order && have_older)
+      {
+        const double w = dt / dt_previous; // variable-step BDF2
+        a0             = (1 + 2 * w) / (1 + w);
+        a1             = -(1 + w);
+        a2             = w * w / (1 + w);
+      }
+    const double dt_hat = dt / scaling.time();
+    NewtonReport report = newton(time, a0, a1, a2, dt_hat);
+    if (report.converged)
+      {
+        predicted -= current;
+        error_estimate = weighted_max(predicted, 1e-6);
+        if (!(second_order && have_older))
+          error_estimate *= 0.5; // predictor was constant: first-order difference
+      }
+    return report;
+  }
+
+  template <int dim>
+  void PNPSolver<dim>::accept_step()
+  {
+    older_solution = old_solution;
+    old_solution   = current;
+    have_older     = true;
+  }
+
+  template <int dim>
+  void PNPSolver<dim>::reject_step()
+  {
+    current = before_step;
+    ghosted = current;
+  }
+
+  template <int dim>
+  unsigned int PNPSolver<dim>::relax_to_equilibrium(const double time)
+  {
+    TimerOutput::Scope t(timer, "pnp: equilibrium");
+    double       dt_hat = 1e-3;
+    unsigned int steps  = 0;
+    for (; steps < 200; ++steps)
+      {
+        PETScWrappers::MPI::Vector start(owned, comm);
+        start   = old_solution;
+        current = start;
+        const NewtonReport r = newton(time, 1, -1, 0, dt_hat);
+        if (!r.converged)
+          {
+            current = start;
+            ghosted = current;
+            dt_hat *= 0.25;
+            if (dt_hat < 1e-12)
+              throw std::runtime_error("equilibrium: pseudo-transient relaxation failed to converge");
+            continue;
+          }
+        start -= current;
+        const double change = weighted_max(start, 1e-10);
+        old_solution        = current;
+        older_solution      = current;
+        if (change < 1e-9 && dt_hat > 1e3)
+          break;
+        dt_hat *= 4;
+      }
+    have_older = false;
+    return steps;
+  }
+
+  template <int dim>
+  PNPObservables PNPSolver<dim>::observables(const double time) const
+  {
+    PNPObservables o;
+    o.time                = time;
+    const unsigned int nr = regions.size();
+    const double       L = scaling.length, vt = scaling.thermal_voltage();
+    o.gate_voltage = contact_voltage.count(boundary_ids::gate) ? contact_voltage.at(boundary_ids::gate)(time) : 0;
+    std::vector<double> number(nr, 0.0), min_c(nr, 1e300), peak(nr, 0.0);
+
+    const QGauss<dim>   quadrature(fe.degree + 1);
+    FEValues<dim>       fv(fe, quadrature, update_values | update_gradients | update_JxW_values);
+    const QGaussLobatto<dim> corners(fe.degree + 1);
+    FEValues<dim>       fc(fe, corners, update_values | update_gradients);
+    std::vector<double> phi(quadrature.size()), mu(quadrature.size());
+    std::vector<double> phic(corners.size()), muc(corners.size());
+    std::vector<Tensor<1, dim>> gphi(corners.size());
+    // Gate metal charge from the Poisson residual at the gate's phi-DoFs
+    // (consistent flux: exact for the discrete solution).
+    PETScWrappers::MPI::Vector res(owned, comm);
+    const unsigned int         n = fe.n_dofs_per_cell();
+    std::vector<types::global_dof_index> idx(n);
+    Vector<double>             local(n);
+    std::vector<double>        qphi(quadrature.size());
+    std::vector<Tensor<1, dim>> qgphi(quadrature.size());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          const auto         id = cell->material_id();
+          const RegionModel &r  = regions[id];
+          fv.reinit(cell);
+          fc.reinit(cell);
+          fc[phi_c].get_function_gradients(ghosted, gphi);
+          for (const auto &g : gphi)
+            peak[id] = std::max(peak[id], g.norm() * vt); // mesh in m: grad phi_hat [1/m]
+          fv[phi_c].get_function_values(ghosted, qphi);
+          fv[phi_c].get_function_gradients(ghosted, qgphi);
+          if (r.hosts_protons)
+            {
+              fv[mu_c].get_function_values(ghosted, mu);
+              for (unsigned int q = 0; q < quadrature.size(); ++q)
+                number[id] += r.density(mu[q], qphi[q]) * fv.JxW(q);
+              fc[phi_c].get_function_values(ghosted, phic);
+              fc[mu_c].get_function_values(ghosted, muc);
+              for (unsigned int q = 0; q < corners.size(); ++q)
+                min_c[id] = std::min(min_c[id], r.density(muc[q], phic[q]));
+            }
+          local = 0;
+          for (unsigned int q = 0; q < quadrature.size(); ++q)
+            {
+              double rho = r.fixed_charge;
+              if (r.hosts_protons && r.proton_charge)
+                rho += r.density(mu[q], qphi[q]) - r.c0;
+              const double w = fv.JxW(q) * std::pow(L, -dim);
+              for (unsigned int i = 0; i < n; ++i)
+                if (fe.system_to_component_index(i).first == 0)
+                  local(i) += (r.eps_r * (qgphi[q] * L) * (fv.shape_grad(i, q) * L) -
+                               scaling.poisson_coupling() * rho * fv.shape_value(i, q)) * w;
+            }
+          cell->get_dof_indices(idx);
+          for (unsigned int i = 0; i < n; ++i)
+            res(idx[i]) += local(i);
+        }
+    res.compress(VectorOperation::add);
+    double gate_sum = 0;
+    if (contact_phi_dofs.count(boundary_ids::gate))
+      for (const auto i : contact_phi_dofs.at(boundary_ids::gate))
+        if (owned.is_element(i))
+          gate_sum += res(i);
+    gate_sum = Utilities::MPI::sum(gate_sum, comm);
+    // Q = eps0 * int eps_r grad phi . n  =  eps0 V_T L^(dim-2) * (nondim residual)
+    o.gate_metal_charge = constants::vacuum_permittivity * vt * std::pow(L, dim - 2) * gate_sum;
+
+    number = all_sum(number, comm);
+    min_c  = all_reduce(min_c, MPI_MIN, comm);
+    peak   = all_max(peak, comm);
+    o.protons_per_region.resize(nr);
+    o.min_density_per_region.resize(nr);
+    o.peak_field_per_region = peak;
+    for (unsigned int i = 0; i < nr; ++i)
+      {
+        o.protons_per_region[i]     = number[i] * scaling.density; // JxW in m^dim already
+        o.min_density_per_region[i] = regions[i].hosts_protons ? min_c[i] * scaling.density : 0.0;
+        o.peak_field_per_region[i]  = peak[i];
+      }
+    return o;
+  }
+
+  template class PNPSolver<1>;
+  template class PNPSolver<2>;
+  template class PNPSolver<3>;
+} // namespace protonfem

@@ -1,0 +1,141 @@
+// Transient Poisson-Nernst-Planck solver for protons, fully coupled.
+//
+// Unknowns (nondimensional, see pnp_model.h): phi_hat everywhere and the
+// proton electrochemical potential mu in the proton-hosting layers, both
+// continuous Q_p fields of one FESystem. mu-DoFs that touch no
+// proton-hosting cell are constrained to 0 and carry no equation, so the
+// dielectric layers see only Poisson and the interface to them is
+// automatically blocking.
+//
+//   Poisson:        -div(eps_r grad phi) = lambda (rho_fix + c - c0)    (electrolyte)
+//   Nernst-Planck:  d c(mu,phi)/dt - div(D c (1 - c/c_max) g(|E|) grad mu) = 0
+//
+// The flux is a pure gradient of mu: no convection term, so Galerkin is
+// stable at any cell Peclet number, the discrete flux vanishes exactly at
+// equilibrium (mu constant), and c > 0 for any value of the unknowns.
+// Time: variable-step BDF2 on the conservative form (c itself is
+// differenced), so with blocking boundaries the number of protons is
+// conserved to the Newton tolerance. Newton with the exact Jacobian
+// (including d g/d grad phi), updates clipped on the thermal-voltage scale.
+#pragma once
+
+#include "pnp_model.h"
+#include "pnp_parameters.h"
+
+#include <deal.II/base/conditional_ostream.h>
+#include <deal.II/base/index_set.h>
+#include <deal.II/base/timer.h>
+#include <deal.II/distributed/tria_base.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe_system.h>
+#include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/petsc_sparse_matrix.h>
+#include <deal.II/lac/petsc_vector.h>
+
+#include <functional>
+#include <map>
+#include <tuple>
+#include <vector>
+
+namespace protonfem
+{
+  /// Electronic conductors: with 'Channel electrostatics = conductor' every
+  /// mixed-conductor layer is an equipotential at the channel potential (its
+  /// electrons screen the field), so protons there only diffuse.
+  struct PNPObservables
+  {
+    double              time = 0, gate_voltage = 0;
+    std::vector<double> protons_per_region; ///< number (3D), per m (2D), per m^2 (1D)
+    std::vector<double> min_density_per_region; ///< [m^-3]
+    std::vector<double> peak_field_per_region;  ///< [V/m]
+    double              gate_metal_charge = 0;  ///< [C] (3D), C/m (2D), C/m^2 (1D)
+  };
+
+  struct NewtonReport
+  {
+    bool         converged          = false;
+    unsigned int iterations         = 0;
+    unsigned int linear_iterations  = 0;
+    double       last_update        = 0;
+  };
+
+  template <int dim>
+  class PNPSolver
+  {
+  public:
+    /// @p contact_voltage: potential [V] of each Dirichlet contact as a function of time [s].
+    PNPSolver(dealii::parallel::TriangulationBase<dim>                       &tria,
+              unsigned int                                                    fe_degree,
+              const std::vector<RegionModel>                                 &regions,
+              const Scaling                                                  &scaling,
+              const PNPParameters                                            &parameters,
+              const std::map<dealii::types::boundary_id, std::function<double(double)>> &contact_voltage,
+              double                                                          reservoir_density_hat,
+              double                                                          channel_potential,
+              dealii::TimerOutput                                            &timer,
+              dealii::ConditionalOStream                                     &pcout);
+
+    void setup();
+    /// Uniform equilibrium densities c0 per region at potential 0.
+    void set_initial_guess(double time);
+    /// Pseudo-transient relaxation (implicit Euler, growing steps) to the
+    /// equilibrium at the contact potentials of @p time; conserves protons in
+    /// closed layers. Returns the number of pseudo-steps.
+    unsigned int relax_to_equilibrium(double time);
+
+    /// One time step from the stored history to @p time (size dt): BDF2 if
+    /// @p second_order and a previous step of size @p dt_previous exists.
+    /// On failure the state is restored and false returned.
+    NewtonReport step(double time, double dt, bool second_order, double dt_previous);
+    /// Estimated local error of the last step (weighted max-norm of the
+    /// difference from the linear-extrapolation predictor, thermal units).
+    double last_error_estimate() const { return error_estimate; }
+    /// Accept the last step: shift the history.
+    void accept_step();
+    /// Undo the last step (restore the previous solution).
+    void reject_step();
+
+    PNPObservables observables(double time) const;
+    double         n_dofs() const { return dofs.n_dofs(); }
+    const dealii::DoFHandler<dim>          &dof_handler() const { return dofs; }
+    const dealii::PETScWrappers::MPI::Vector &solution() const { return ghosted; }
+    const std::vector<RegionModel>         &region_models() const { return regions; }
+    const Scaling                          &scales() const { return scaling; }
+
+  private:
+    void apply_dirichlet_values(dealii::PETScWrappers::MPI::Vector &y, double time) const;
+    /// Assemble J and -R for BDF weights (a0, a1, a2) / dt.
+    void assemble(double a0, double a1, double a2, double dt);
+    NewtonReport newton(double time, double a0, double a1, double a2, double dt);
+    double       weighted_max(const dealii::PETScWrappers::MPI::Vector &v, double density_floor) const;
+
+    MPI_Comm                                  comm;
+    dealii::parallel::TriangulationBase<dim> &tria;
+    dealii::FESystem<dim>                     fe;
+    dealii::DoFHandler<dim>                   dofs;
+    std::vector<RegionModel>                  regions;
+    Scaling                                   scaling;
+    PNPParameters                             parameters;
+    std::map<dealii::types::boundary_id, std::function<double(double)>> contact_voltage;
+    double                                    reservoir_density;
+    double                                    channel_potential; ///< [V]
+    dealii::IndexSet                          conductor_phi_dofs;
+    dealii::TimerOutput                      &timer;
+    dealii::ConditionalOStream               &pcout;
+
+    dealii::IndexSet                  owned, relevant;
+    dealii::AffineConstraints<double> zero_constraints;
+    std::map<dealii::types::boundary_id, dealii::IndexSet> contact_phi_dofs;
+    dealii::IndexSet                  gate_mu_dofs;
+    /// Owned mu-DoFs with the phi-DoF at the same node and a region hosting
+    /// protons that touches it (for nodal densities).
+    std::vector<std::tuple<dealii::types::global_dof_index, dealii::types::global_dof_index, unsigned int>>
+      mu_nodes;
+
+    dealii::PETScWrappers::MPI::SparseMatrix jacobian;
+    dealii::PETScWrappers::MPI::Vector       current, rhs, update;
+    dealii::PETScWrappers::MPI::Vector       ghosted, old_solution, older_solution, before_step;
+    bool                                     have_older = false;
+    double                                   error_estimate = 0;
+  };
+} // namespace protonfem

@@ -1,0 +1,231 @@
+"""Bad input ends the run before any work: for every class of bad deck,
+material file, gmsh file or command line, protonfem exits with the documented
+code (2 bad input, 1 usage), prints one message (rank 0 only) that names the
+file, the parameter, the offending value and what is allowed, shows no stack
+trace, internal error or crash, writes nothing (the deck's Output/Directory
+does not exist afterwards, no *.tmp files) and does not hang on 2 MPI ranks.
+Deck errors stop while the input is read (nothing on stdout); errors that
+need the mesh (gmsh dimension, physical groups, element type) stop before
+the solver is set up."""
+import os
+import shutil
+import subprocess
+from common import *
+
+folder = scratch("bad_input")
+NOISE = ("Stacktrace", "internal error", "TimerOutput", "uncaught", "Segmentation fault",
+         "signal", "Aborted", "Traceback")
+LAYERS = [("substrate", "SiO2", 50e-9, 2e-9, "full"),
+          ("channel", "WO3", 30e-9, 0.5e-9, "full"),
+          ("electrolyte", "PSG", 10e-9, 0.25e-9, "20e-9, 130e-9")]
+
+
+def layers(i=None, **change):
+    """LAYERS with layer i's fields replaced (name, material, thickness, hint)."""
+    result = []
+    for k, (name, material, thickness, hint, extent) in enumerate(LAYERS):
+        if k == i:
+            name = change.get("name", name)
+            material = change.get("material", material)
+            thickness = change.get("thickness", thickness)
+            hint = change.get("hint", hint)
+        result.append((name, material, thickness, hint, extent))
+    return result
+
+
+def deck(dim=2, **kw):
+    """A deck builder: called with the case's output folder."""
+    return lambda out: deck_text(dim=dim, output_dir=out, **kw)
+
+
+def edited(text_of, old, new):
+    """A deck builder: the deck of text_of with one line edited."""
+    def build(out):
+        text = text_of(out)
+        assert old in text, old
+        return text.replace(old, new, 1)
+    return build
+
+
+def edited_materials(case, filename, changes):
+    """The built-in database copied into the case folder, with entries of one
+    material file changed ({(subsection, entry): value}); returns the folder
+    (for the deck's Materials directory)."""
+    target = os.path.join(case, "materials")
+    shutil.copytree(os.path.join(SOURCE, "materials", "db"), target)
+    path = os.path.join(target, filename)
+    lines, inside, done = open(path).read().splitlines(), None, set()
+    for k, line in enumerate(lines):
+        words = line.split()
+        if words[:1] == ["subsection"]:
+            inside = line.strip()[len("subsection "):]
+        elif words[:1] == ["end"]:
+            inside = None
+        elif words[:1] == ["set"] and (inside, words[1]) in changes:
+            lines[k] = f"  set {words[1]} = {changes[(inside, words[1])]}"
+            done.add((inside, words[1]))
+    assert done == set(changes), (filename, changes, done)
+    write(path, "\n".join(lines) + "\n")
+    return target
+
+
+def tmp_files(path):
+    return [os.path.join(d, f) for d, _, files in os.walk(path) for f in files if f.endswith(".tmp")]
+
+
+def expect(name, words, code=2, build=None, args=None, np_=1, stage="deck", setup=None):
+    """Run one bad-input case in its own folder and check everything."""
+    case = os.path.join(folder, name)
+    os.makedirs(case)
+    out = os.path.join(case, "out")
+    path = os.path.join(case, "deck.prm")
+    extra = setup(case) if setup else {}
+    if build is not None:
+        write(path, build(out) if not extra else build(out, **extra))
+    label = f"{name} [{np_} rank{'s' if np_ > 1 else ''}]"
+    try:
+        p = run(args if args is not None else ["run", path], np=np_, timeout=120)
+    except subprocess.TimeoutExpired:
+        check(False, f"{label}: finishes within 120 s (hang?)")
+        return
+    err = p.stderr
+    message = next((l for l in err.splitlines() if l.startswith("protonfem")), "(no message)")
+    print(f"     {message[:300]}")
+    check(p.returncode == code, f"{label}: exit code {p.returncode}, expected {code}")
+    words = [w(case) if callable(w) else w for w in words]
+    missing = [w for w in words if w not in err]
+    check(not missing, f"{label}: message contains {words}" + (f"; MISSING {missing}" if missing else ""))
+    check(err.lstrip().startswith("protonfem") and
+          sum(l.startswith("protonfem") for l in err.splitlines()) == 1,
+          f"{label}: one message, first on stderr, from rank 0 only")
+    noise = [w for w in NOISE if w in p.stdout + err]
+    check(not noise,
+          f"{label}: no stack trace, internal error or crash" + (f"; found {noise}" if noise else ""))
+    check(not os.path.exists(out), f"{label}: no output folder")
+    check(not tmp_files(case), f"{label}: no *.tmp files {tmp_files(case)}")
+    if stage == "deck":
+        check(p.stdout.strip() == "", f"{label}: stopped while reading the input (stdout empty)")
+    else:
+        check("setup:" not in p.stdout and "solve:" not in p.stdout,
+              f"{label}: stopped after reading the mesh, before the solver set-up")
+
+
+# Gmsh meshes for the mesh cases: the 2D three-layer capacitor with
+# quadrilaterals (fine as such) and with triangles.
+meshes = os.path.join(folder, "meshes")
+os.makedirs(meshes)
+quads = gmsh_mesh("capacitor_2d.geo", os.path.join(meshes, "capacitor_2d.msh"), 2)
+triangles = gmsh_mesh("capacitor_2d.geo", os.path.join(meshes, "triangles_2d.msh"), 2,
+                      numbers={"quads": 0})
+empty = write(os.path.join(meshes, "empty.msh"), "")
+GMSH_LAYERS = [("substrate", "SiO2", 20e-9, 1e-9, "full"), ("channel", "WO3", 15e-9, 1e-9, "full"),
+               ("electrolyte", "PSG", 10e-9, 1e-9, "full")]
+
+
+def gmsh_deck(msh, dim=2, names=None):
+    table = [(n, m, d, h, e) for (n, m, d, h, e), n in
+             zip(GMSH_LAYERS, names or [l[0] for l in GMSH_LAYERS])]
+    return deck(dim=dim, layers=table, geometry={"Mesh source": "gmsh", "Gmsh file": msh})
+
+
+# --- deck syntax and types -------------------------------------------------
+expect("unknown_parameter", ["deck.prm", "Foo bar", "print-parameters"], np_=2,
+       build=edited(deck(), "set Dimension = 2\n", "set Dimension = 2\nset Foo bar = 3\n"))
+expect("unknown_parameter_in_subsection", ["deck.prm", "Devise length", "print-parameters"],
+       build=edited(deck(), "  set Device length", "  set Devise length = 1\n  set Device length"))
+expect("wrong_type_text_for_number", ["deck.prm", "Gate voltage", "ten", "Double"],
+       build=deck(electrostatics={"Gate voltage": "ten"}))
+expect("nan_length", ["deck.prm", "Device length", "nan", "Double"],
+       build=deck(geometry={"Device length": "nan"}))
+expect("inf_thickness", ["deck.prm", "Thickness", "inf", "Double"],
+       build=deck(layers=layers(1, thickness=float("inf"))))
+expect("dimension_4", ["deck.prm", "Dimension", "4", "1...3"],
+       build=edited(deck(), "set Dimension = 2", "set Dimension = 4"))
+expect("empty_layers", ["deck.prm", "Layers", "length 1"],
+       build=edited(deck(), "set Layers = substrate, channel, electrolyte", "set Layers = "))
+expect("base_name_with_slash", ["deck.prm", "Output/Base name", "a/b", "letters, digits"],
+       build=deck(base="a/b"))
+expect("output_directory_through_a_file",
+       ["deck.prm", "Output/Directory", "not_a_folder.txt", "not a folder"],
+       build=lambda out, f: deck()(os.path.join(f, "out")),
+       setup=lambda case: {"f": write(os.path.join(case, "not_a_folder.txt"), "x\n")})
+
+# --- geometry ----------------------------------------------------------------
+expect("negative_thickness", ["deck.prm", "Geometry/Layer substrate/Thickness", "-5e-09", "> 0"],
+       build=deck(layers=layers(0, thickness=-5e-9)))
+expect("zero_thickness", ["deck.prm", "Geometry/Layer substrate/Thickness", "'0.0'", "> 0"],
+       build=deck(layers=layers(0, thickness=0.0)))
+expect("duplicate_layer_names", ["deck.prm", "Geometry/Layers", "channel", "unique"],
+       build=deck(layers=layers(2, name="channel")))
+expect("gate_outside_device", ["deck.prm", "Gate x min/Gate x max", "2e-07", "outside the device"],
+       build=deck(geometry={"Gate x max": "200e-9"}))
+expect("gate_outside_device_y_3d", ["deck.prm", "Gate y min/Gate y max", "8e-08", "Device width"],
+       build=deck(dim=3, geometry={"Gate y max": "80e-9"}))
+expect("overlapping_contacts",
+       ["deck.prm", "Source contact x max/Drain contact x min", "8e-08, 7e-08", "overlap"],
+       build=deck(geometry={"Source contact x max": "80e-9", "Drain contact x min": "70e-9"}))
+expect("metal_layer", ["deck.prm", "Geometry/Layer substrate/Material", "Pd", "metals are electrodes"],
+       build=deck(layers=layers(0, material="Pd")))
+expect("interface_cell_larger_than_layer",
+       ["deck.prm", "Geometry/Layer substrate/Interface cell size", "6e-08", "5e-08"],
+       build=deck(layers=layers(0, hint=60e-9)))
+
+# --- materials -----------------------------------------------------------------
+expect("unknown_material",
+       ["deck.prm", "Geometry/Layer channel/Material", "Unobtainium", "PSG", "SiO2", "WO3", "Al2O3"],
+       build=deck(layers=layers(1, material="Unobtainium")))
+expect("missing_materials_directory", ["deck.prm", "Materials directory", "no_such_db"],
+       build=deck(top={"Materials directory": "no_such_db"}))
+expect("zero_permittivity", ["SiO2.prm", "Relative permittivity/Value", "'0'", "[1, "],
+       build=lambda out, db: deck(top={"Materials directory": db})(out),
+       setup=lambda case: {"db": edited_materials(case, "SiO2.prm",
+                                                  {("Relative permittivity", "Value"): "0"})})
+expect("nan_permittivity", ["PSG.prm", "Relative permittivity/Value", "nan", "finite number"],
+       build=lambda out, db: deck(top={"Materials directory": db})(out),
+       setup=lambda case: {"db": edited_materials(case, "PSG.prm",
+                                                  {("Relative permittivity", "Value"): "nan"})})
+
+
+def c0_above_cmax(case):
+    # Both values inside their literature ranges, so only the c0 < c_max rule fails.
+    return {"db": edited_materials(case, "PSG.prm", {("Proton density", "Value"): "5e26",
+                                                    ("Proton site density", "Value"): "3e26"})}
+
+
+expect("c0_above_cmax", ["PSG.prm", "Proton density/Value", "5e+26", "3e+26", "site density"], np_=2,
+       build=lambda out, db: deck(top={"Materials directory": db})(out), setup=c0_above_cmax)
+
+# --- deck file -------------------------------------------------------------------
+expect("missing_deck", [lambda case: os.path.join(case, "nope.prm"), "no such file"],
+       args=["run", os.path.join(folder, "missing_deck", "nope.prm")])
+os.makedirs(os.path.join(folder, "deck_dir.prm"))
+expect("directory_as_deck", [os.path.join(folder, "deck_dir.prm"), "not a readable file"],
+       args=["run", os.path.join(folder, "deck_dir.prm")])
+if os.geteuid() == 0:
+    print("skip unreadable_deck (chmod 000): running as root, which can read the file anyway")
+else:
+    def unreadable(case):
+        path = write(os.path.join(case, "locked.prm"), deck()(os.path.join(case, "out")))
+        os.chmod(path, 0)
+        return {}
+    expect("unreadable_deck", ["locked.prm", "not a readable file"], setup=unreadable,
+           args=["run", os.path.join(folder, "unreadable_deck", "locked.prm")])
+
+# --- gmsh files ------------------------------------------------------------------
+expect("gmsh_file_missing", ["deck.prm", "Geometry/Gmsh file", "nothere.msh", "does not exist"], np_=2,
+       build=deck(geometry={"Mesh source": "gmsh", "Gmsh file": "nothere.msh"}))
+expect("gmsh_file_empty", ["deck.prm", "Geometry/Gmsh file", "empty.msh", "empty"],
+       build=gmsh_deck(empty))
+expect("gmsh_wrong_dimension", ["deck.prm", "Gmsh file", "capacitor_2d.msh", "3D mesh", "Dimension = 3"],
+       np_=2, stage="mesh", build=gmsh_deck(quads, dim=3))
+expect("gmsh_unknown_volume_group",
+       ["capacitor_2d.msh", "volume physical group", "electrolyte", "substrate, channel, oxide"],
+       np_=2, stage="mesh", build=gmsh_deck(quads, names=["substrate", "channel", "oxide"]))
+expect("gmsh_triangles", ["triangles_2d.msh", "element type", "triangles", "quadrilaterals"],
+       np_=2, stage="mesh", build=gmsh_deck(triangles))
+
+# --- command line ------------------------------------------------------------------
+expect("unknown_command", ["frobnicate", "allowed: run, print-parameters, materials"], code=1,
+       args=["frobnicate"])
+expect("two_decks", ["more than one deck", "a.prm", "b.prm"], code=1, args=["run", "a.prm", "b.prm"])
+finish()

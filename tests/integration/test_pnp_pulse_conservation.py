@@ -1,0 +1,70 @@
+"""The hard regime (physics.md 4.10 and the brief), 1D, blocking contacts.
+
+Part 1: a 1.0 V/nm gate pulse (10 V on 10 nm of PSG, 5 ns) on a uniform mesh
+whose cell Peclet number q E h / kT is 50 (h = 1.3 nm, coarser than the 0.24 nm
+Debye length), adaptive BDF2, on 1 and 2 MPI ranks:
+  - conservation: the number of protons stays c0 L to 1e-12 relative at every step;
+  - positivity: no density below zero anywhere at any step (c = c_max/(1+exp(-eta))
+    cannot be negative), while the layer empties below 1e-80 of c0;
+  - refill: 14 ns after the pulse the smallest density is back above 1e-3 c0.
+Part 2: 1-rank and 2-rank runs with fixed time steps (same step sequence)
+agree to 1e-8 relative in every time-series column.
+Not checked here because not yet achieved (see docs/status.md): the same at
+1.5 V/nm (Newton fails on the falling edge), and monotone profiles on
+Peclet-50 meshes (the unresolved accumulation layer oscillates)."""
+import math
+import os
+from common import *
+
+C0, L, KT = 1e26, 10e-9, 1.380649e-23 * 300 / 1.602176634e-19
+H = 50 * KT / 1.0e9  # cell Peclet 50 at 1.0 V/nm
+folder = scratch("pnp_pulse_conservation")
+PULSE = {"Type": "pulse", "Base voltage": "0", "Amplitude": "10", "Delay": "0.5e-9",
+         "Rise time": "0.5e-9", "Width": "5e-9", "Fall time": "0.5e-9"}
+for np_ in (1, 2):
+    out = os.path.join(folder, f"np{np_}")
+    deck = write(out + ".prm", pnp_deck(
+        [("electrolyte", "PSG", L, H, "full")], output_dir=out,
+        geometry={"Max vertical cell size": repr(H), "Grading ratio": "1.0"},
+        waveform=PULSE, transport={"Gate proton exchange": "blocking"},
+        time={"End time": "20e-9", "Initial step": "1e-13", "Progress every": "100"}))
+    run_ok(["run", deck], np=np_)
+    rows = read_csv(os.path.join(out, "device_timeseries.csv"))
+    check(abs(rows[-1]["time_s"] - 20e-9) < 1e-20, f"{np_} rank(s): reached 20 ns in {len(rows) - 1} steps")
+    n0 = C0 * L
+    worst = max(rel(r["protons_electrolyte"], n0) for r in rows)
+    check(worst < 1e-12, f"{np_} rank(s): protons conserved to {worst:.2e} over {len(rows) - 1} steps")
+    cmin = min(r["min_density_electrolyte_m3"] for r in rows)
+    check(all(r["min_density_electrolyte_m3"] >= 0 for r in rows),
+          f"{np_} rank(s): no negative density at any step (smallest {cmin:.3e} m^-3)")
+    check(cmin < 1e-80 * C0, f"{np_} rank(s): the layer really empties (below 1e-80 c0)")
+    final = rows[-1]["min_density_electrolyte_m3"]
+    check(final > 1e-3 * C0, f"{np_} rank(s): refilled after the pulse (min density {final / C0:.2e} c0 at 20 ns)")
+    peak = max(r["peak_field_electrolyte_V_per_m"] for r in rows)
+    print(f"{np_} rank(s): peak field {peak:.3e} V/m")
+
+# Part 2: fixed steps, moderate pulse, 1 vs 2 ranks.
+series = {}
+for np_ in (1, 2):
+    out = os.path.join(folder, f"fixed_np{np_}")
+    deck = write(out + ".prm", pnp_deck(
+        [("electrolyte", "PSG", L, 0.05e-9, "full")], output_dir=out,
+        geometry={"Max vertical cell size": "0.5e-9", "Grading ratio": "1.3"},
+        waveform=dict(PULSE, Amplitude="3", Width="2e-9"),
+        transport={"Gate proton exchange": "blocking"},
+        time={"End time": "4e-9", "Initial step": "2e-11", "Min step": "2e-11", "Max step": "2e-11",
+              "Error tolerance": "1", "Max gate voltage change": "1000", "Progress every": "100"}))
+    run_ok(["run", deck], np=np_)
+    series[np_] = read_csv(os.path.join(out, "device_timeseries.csv"))
+a, b = series[1], series[2]
+check(len(a) == len(b), f"same number of steps on 1 and 2 ranks ({len(a) - 1}, {len(b) - 1})")
+worst, where = 0.0, ""
+for ra, rb in zip(a, b):
+    for k in ("gate_metal_charge_C", "protons_electrolyte", "peak_field_electrolyte_V_per_m",
+              "gate_current_A", "energy_J"):
+        scale = max(abs(r[k]) for r in a) or 1.0
+        d = abs(rb[k] - ra[k]) / scale
+        if d > worst:
+            worst, where = d, f"{k} at t = {ra['time_s']:.3e}"
+check(worst < 1e-8, f"1-rank and 2-rank time series agree to {worst:.1e} (largest: {where})")
+finish()

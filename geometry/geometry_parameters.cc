@@ -48,7 +48,7 @@ namespace protonfem
     prm.declare_entry("Mesh source", "stack", Patterns::Selection("stack|gmsh"),
                       "stack: build the device from the layer table; gmsh: read 'Gmsh file', whose "
                       "volume physical groups are named like the layers and whose surface groups "
-                      "are named gate, source, drain or back (others insulating).");
+                      "are named gate, source, drain, back or insulating (untagged faces are insulating).");
     prm.declare_entry("Gmsh file", "", Patterns::Anything(),
                       "Gmsh .msh file (ASCII, format 2.2 or 4.1), relative to the deck's folder "
                       "or absolute. Used when Mesh source = gmsh.");

@@ -85,19 +85,6 @@ namespace protonfem
 
   namespace
   {
-    /// Layer index of the stacking coordinate z.
-    unsigned int layer_at(const GeometryParameters &g, const double z)
-    {
-      double bottom = 0;
-      for (unsigned int i = 0; i < g.layers.size(); ++i)
-        {
-          bottom += g.layers[i].thickness;
-          if (z < bottom)
-            return i;
-        }
-      return g.layers.size() - 1;
-    }
-
     /// The layers on the vertical line through the gate centre (the 1D model).
     std::vector<unsigned int> layers_under_gate(const GeometryParameters &g)
     {

@@ -385,7 +385,12 @@ namespace protonfem
     for (const auto &[imu, iphi, r] : mu_nodes)
       {
         const double s = regions[r].density_derivative(ghosted(imu), ghosted(iphi));
-        m = std::max(m, std::abs(v(imu)) * std::min(1.0, s / floor));
+        // Emptied nodes keep the full floor: their mu must stay accurate for
+        // the layer to refill. Filled nodes (vacancies -> 0) are limited by
+        // round-off in c_max - c at 1e-10 of c_ref whatever the floor.
+        const bool   filled = ghosted(imu) - ghosted(iphi) - regions[r].e_site > 0;
+        const double f      = filled ? std::max(floor, 1e-10) : floor;
+        m = std::max(m, std::abs(v(imu)) * std::min(1.0, s / f));
       }
     return Utilities::MPI::max(m, comm);
   }
@@ -446,9 +451,8 @@ namespace protonfem
         current += update;
         ghosted                = current;
         report.iterations      = it;
-        // Weighted: where the layer is emptied (or filled) beyond 1e-20 of
-        // c_ref, mu is fixed only to round-off and moves no measurable charge
-        // (the floor keeps the number of protons exact to ~1e-16).
+        // Weighted: where the layer is emptied (or filled) beyond the floor
+        // (relative to c_ref), mu moves no measurable charge.
         report.last_update     = weighted_max(update, 1e-20);
         if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
           pcout << "    newton " << it << ": raw max update " << raw << ", weighted " << report.last_update

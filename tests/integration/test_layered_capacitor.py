@@ -30,12 +30,15 @@ for dim in (1, 2, 3):
     for i, (name, m, d, _, _) in enumerate(LAYERS):
         exact = V / (EPS[m] * s)
         layer = res["layers"][i]
-        check(rel(abs(layer["mean_field_stacking_V_per_m"]), exact) < 1e-8,
-              f"{dim}D {name}: mean field {abs(layer['mean_field_stacking_V_per_m']):.12e} vs exact {exact:.12e}")
-        check(rel(layer["peak_field_V_per_m"], exact) < 1e-8,
-              f"{dim}D {name}: peak |E| {layer['peak_field_V_per_m']:.12e} vs exact {exact:.12e} (no lateral field)")
+        e_mean = rel(abs(layer["mean_field_stacking_V_per_m"]), exact)
+        e_peak = rel(layer["peak_field_V_per_m"], exact)
+        check(e_mean < 1e-8, f"{dim}D {name}: mean field {abs(layer['mean_field_stacking_V_per_m']):.12e} "
+                             f"vs exact {exact:.12e}, rel. error {e_mean:.1e}")
+        check(e_peak < 1e-8, f"{dim}D {name}: peak |E| {layer['peak_field_V_per_m']:.12e} vs exact "
+                             f"{exact:.12e}, rel. error {e_peak:.1e} (no lateral field)")
     area = {1: 1.0, 2: L, 3: L * W}[dim]
     energy_exact = 0.5 * EPS0 * area / s * V**2
-    check(rel(res["electrostatic_energy_J"], energy_exact) < 1e-8,
-          f"{dim}D energy {res['electrostatic_energy_J']:.12e} vs CV^2/2 {energy_exact:.12e}")
+    e_w = rel(res["electrostatic_energy_J"], energy_exact)
+    check(e_w < 1e-8, f"{dim}D energy {res['electrostatic_energy_J']:.12e} vs CV^2/2 {energy_exact:.12e}, "
+                      f"rel. error {e_w:.1e}")
 finish()

@@ -20,18 +20,18 @@ namespace protonfem::boundary_ids
   {
     switch (id)
       {
-        case insulating:
-          return "insulating";
-        case gate:
-          return "gate";
-        case source:
-          return "source";
-        case drain:
-          return "drain";
-        case back:
-          return "back";
-        default:
-          return "unknown";
+      case insulating:
+        return "insulating";
+      case gate:
+        return "gate";
+      case source:
+        return "source";
+      case drain:
+        return "drain";
+      case back:
+        return "back";
+      default:
+        return "unknown";
       }
   }
 } // namespace protonfem::boundary_ids

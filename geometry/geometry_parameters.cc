@@ -42,35 +42,46 @@ namespace protonfem
     return {"substrate", "channel", "electrolyte"};
   }
 
-  void GeometryParameters::declare(ParameterHandler &prm, const std::vector<std::string> &layer_names)
+  void GeometryParameters::declare(ParameterHandler               &prm,
+                                   const std::vector<std::string> &layer_names)
   {
     prm.enter_subsection("Geometry");
-    prm.declare_entry("Mesh source", "stack", Patterns::Selection("stack|gmsh"),
-                      "stack: build the device from the layer table; gmsh: read 'Gmsh file', whose "
-                      "volume physical groups are named like the layers and whose surface groups "
-                      "are named gate, source, drain, back or insulating (untagged faces are insulating).");
+    prm.declare_entry(
+        "Mesh source", "stack", Patterns::Selection("stack|gmsh"),
+        "stack: build the device from the layer table; gmsh: read 'Gmsh file', whose "
+        "volume physical groups are named like the layers and whose surface groups "
+        "are named gate, source, drain, back or insulating (untagged faces are insulating).");
     prm.declare_entry("Gmsh file", "", Patterns::Anything(),
                       "Gmsh .msh file (ASCII, format 2.2 or 4.1), relative to the deck's folder "
                       "or absolute. Used when Mesh source = gmsh.");
-    prm.declare_entry("Layers", "substrate, channel, electrolyte", Patterns::List(Patterns::Anything(), 1),
+    prm.declare_entry("Layers", "substrate, channel, electrolyte",
+                      Patterns::List(Patterns::Anything(), 1),
                       "Layer names from bottom to top; each gets a 'subsection Layer NAME'.");
     prm.declare_entry("Channel layer", "channel", Patterns::Anything(),
                       "Name of the layer that is the channel (source/drain sit on its top face).");
-    prm.declare_entry("Device length", "150e-9", Patterns::Double(), "Extent along the channel (x) [m].");
-    prm.declare_entry("Device width", "50e-9", Patterns::Double(), "Extent across the channel (y, 3D only) [m].");
-    prm.declare_entry("Lateral cell size", "5e-9", Patterns::Double(), "Largest cell size in x and y [m].");
+    prm.declare_entry("Device length", "150e-9", Patterns::Double(),
+                      "Extent along the channel (x) [m].");
+    prm.declare_entry("Device width", "50e-9", Patterns::Double(),
+                      "Extent across the channel (y, 3D only) [m].");
+    prm.declare_entry("Lateral cell size", "5e-9", Patterns::Double(),
+                      "Largest cell size in x and y [m].");
     prm.declare_entry("Max vertical cell size", "5e-9", Patterns::Double(),
                       "Largest cell size in the stacking direction [m].");
     prm.declare_entry("Grading ratio", "1.3", Patterns::Double(1.0, 3.0),
                       "Growth ratio of neighbouring cells away from an interface, in [1, 3].");
-    prm.declare_entry("Gate x min", "25e-9", Patterns::Double(), "Gate footprint start along x [m].");
-    prm.declare_entry("Gate x max", "125e-9", Patterns::Double(), "Gate footprint end along x [m].");
-    prm.declare_entry("Gate y min", "0", Patterns::Double(), "Gate footprint start along y (3D) [m].");
-    prm.declare_entry("Gate y max", "50e-9", Patterns::Double(), "Gate footprint end along y (3D) [m].");
+    prm.declare_entry("Gate x min", "25e-9", Patterns::Double(),
+                      "Gate footprint start along x [m].");
+    prm.declare_entry("Gate x max", "125e-9", Patterns::Double(),
+                      "Gate footprint end along x [m].");
+    prm.declare_entry("Gate y min", "0", Patterns::Double(),
+                      "Gate footprint start along y (3D) [m].");
+    prm.declare_entry("Gate y max", "50e-9", Patterns::Double(),
+                      "Gate footprint end along y (3D) [m].");
     prm.declare_entry("Source contact x max", "15e-9", Patterns::Double(),
                       "Source: exposed top face of the channel layer from x = 0 to here [m].");
-    prm.declare_entry("Drain contact x min", "135e-9", Patterns::Double(),
-                      "Drain: exposed top face of the channel layer from here to x = Device length [m].");
+    prm.declare_entry(
+        "Drain contact x min", "135e-9", Patterns::Double(),
+        "Drain: exposed top face of the channel layer from here to x = Device length [m].");
     prm.declare_entry("Source and drain contacts", "true", Patterns::Bool(),
                       "Whether the source and drain contacts exist (2D/3D). false turns the "
                       "device into a plain layer stack (e.g. a layered capacitor).");
@@ -85,8 +96,9 @@ namespace protonfem
         prm.declare_entry("Material", "SiO2", Patterns::Anything(),
                           "Material name from the database (`protonfem materials`).");
         prm.declare_entry("Thickness", "10e-9", Patterns::Double(), "Layer thickness [m], > 0.");
-        prm.declare_entry("Interface cell size", "1e-9", Patterns::Double(),
-                          "Cell size at both faces of the layer [m]; sub-nm in PSG (Debye layers).");
+        prm.declare_entry(
+            "Interface cell size", "1e-9", Patterns::Double(),
+            "Cell size at both faces of the layer [m]; sub-nm in PSG (Debye layers).");
         prm.declare_entry("X extent", "full", Patterns::Anything(),
                           "'full' or 'x_min, x_max' [m]: lateral extent along the channel.");
         prm.declare_entry("Fixed charge density", "0", Patterns::Double(),
@@ -125,15 +137,16 @@ namespace protonfem
     for (const auto &name : layer_names)
       {
         if (!seen.insert(name).second)
-          throw InputError(file, g + "Layers", name, "unique layer names (duplicate '" + name + "')");
+          throw InputError(file, g + "Layers", name,
+                           "unique layer names (duplicate '" + name + "')");
         const std::string path = g + "Layer " + name + "/";
         prm.enter_subsection("Layer " + name);
         LayerSpec l;
-        l.name                = name;
-        l.material            = prm.get("Material");
-        l.thickness           = positive(prm, "Thickness", file, path);
-        l.interface_cell_size = positive(prm, "Interface cell size", file, path);
-        l.fixed_charge_density = prm.get_double("Fixed charge density");
+        l.name                   = name;
+        l.material               = prm.get("Material");
+        l.thickness              = positive(prm, "Thickness", file, path);
+        l.interface_cell_size    = positive(prm, "Interface cell size", file, path);
+        l.fixed_charge_density   = prm.get_double("Fixed charge density");
         const std::string extent = prm.get("X extent");
         prm.leave_subsection();
 
@@ -163,7 +176,8 @@ namespace protonfem
               throw InputError(file, path + "X extent", extent, "'full' or 'x_min, x_max' in m");
             if (l.x_min < 0 || l.x_max > device_length || l.x_min >= l.x_max)
               throw InputError(file, path + "X extent", extent,
-                               "0 <= x_min < x_max <= Device length (" + str(device_length) + " m)");
+                               "0 <= x_min < x_max <= Device length (" + str(device_length) +
+                                   " m)");
             l.full_length = (l.x_min == 0 && l.x_max == device_length);
           }
         else
@@ -189,7 +203,7 @@ namespace protonfem
         if (!fs::exists(m, ec))
           throw InputError(file, g + "Gmsh file", gmsh_file,
                            "an existing gmsh .msh file (relative to the deck's folder); " + m +
-                             " does not exist");
+                               " does not exist");
         if (!fs::is_regular_file(m, ec) || !std::ifstream(m))
           throw InputError(file, g + "Gmsh file", gmsh_file,
                            "a readable gmsh .msh file; " + m + " is not a readable regular file");
@@ -205,11 +219,11 @@ namespace protonfem
     if (!(gate_x_min >= top.x_min && gate_x_max <= top.x_max && gate_x_min < gate_x_max))
       throw InputError(file, g + "Gate x min/Gate x max", str(gate_x_min) + ", " + str(gate_x_max),
                        "x_min < x_max inside the top layer '" + top.name + "' [" + str(top.x_min) +
-                         ", " + str(top.x_max) + "] m (gate outside the device)");
+                           ", " + str(top.x_max) + "] m (gate outside the device)");
     if (dim == 3 && !(gate_y_min >= 0 && gate_y_max <= device_width && gate_y_min < gate_y_max))
       throw InputError(file, g + "Gate y min/Gate y max", str(gate_y_min) + ", " + str(gate_y_max),
                        "y_min < y_max inside [0, Device width = " + str(device_width) +
-                         "] m (gate outside the device)");
+                           "] m (gate outside the device)");
 
     if (dim >= 2 && lateral_contacts)
       {
@@ -243,8 +257,8 @@ namespace protonfem
             throw InputError(file, g + "Layer " + layers[i].name + "/X extent",
                              str(layers[i].x_min) + ", " + str(layers[i].x_max),
                              "an extent inside [Source contact x max, Drain contact x min] = [" +
-                               str(source_x_max) + ", " + str(drain_x_min) +
-                               "] m: layers above the channel must leave the contacts exposed");
+                                 str(source_x_max) + ", " + str(drain_x_min) +
+                                 "] m: layers above the channel must leave the contacts exposed");
       }
   }
 

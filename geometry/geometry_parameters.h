@@ -16,11 +16,11 @@ namespace protonfem
   {
     std::string name;
     std::string material;
-    double      thickness           = 0; ///< [m]
-    double      interface_cell_size = 0; ///< smallest cell at both faces [m]
-    bool        full_length         = true;
-    double      x_min               = 0; ///< lateral extent along the channel [m]
-    double      x_max               = 0;
+    double      thickness            = 0; ///< [m]
+    double      interface_cell_size  = 0; ///< smallest cell at both faces [m]
+    bool        full_length          = true;
+    double      x_min                = 0; ///< lateral extent along the channel [m]
+    double      x_max                = 0;
     double      fixed_charge_density = 0; ///< added to the material's [C/m^3]
   };
 
@@ -47,18 +47,15 @@ namespace protonfem
     /// The layer names used when a deck does not set `Layers`.
     static std::vector<std::string> default_layer_names();
     /// Reads and validates; InputError names @p file, the parameter and the value.
-    void parse(dealii::ParameterHandler &prm,
-               const std::vector<std::string> &layer_names,
-               const MaterialDatabase         &materials,
-               const std::string              &file,
-               unsigned int                    dim);
+    void parse(dealii::ParameterHandler &prm, const std::vector<std::string> &layer_names,
+               const MaterialDatabase &materials, const std::string &file, unsigned int dim);
 
     /// The gmsh file as a path: relative names are taken from the deck's folder.
     std::string gmsh_path(const std::string &deck_file) const;
 
     double total_thickness() const;
     /// z of the bottom face of layer i.
-    double layer_bottom(unsigned int i) const;
+    double       layer_bottom(unsigned int i) const;
     unsigned int layer_index(const std::string &name) const;
   };
 } // namespace protonfem

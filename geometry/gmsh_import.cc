@@ -15,9 +15,9 @@ namespace protonfem
 
   std::map<std::pair<int, int>, std::string> read_gmsh_physical_names(const std::string &filename)
   {
-    std::ifstream in(filename);
+    std::ifstream                              in(filename);
     std::map<std::pair<int, int>, std::string> names;
-    std::string line;
+    std::string                                line;
     while (std::getline(in, line))
       if (line.rfind("$PhysicalNames", 0) == 0)
         {
@@ -54,7 +54,7 @@ namespace protonfem
     Triangulation<dim> serial;
     try
       {
-        GridIn<dim> grid_in(serial);
+        GridIn<dim>   grid_in(serial);
         std::ifstream in(filename);
         grid_in.read_msh(in);
       }
@@ -81,7 +81,7 @@ namespace protonfem
     if (!serial.all_reference_cells_are_hyper_cube())
       throw InputError(filename, "element type", "triangles or tetrahedra",
                        std::string(dim == 3 ? "hexahedra" : "quadrilaterals") +
-                         " only (in gmsh: Recombine, or Transfinite + Recombine)");
+                           " only (in gmsh: Recombine, or Transfinite + Recombine)");
 
     // Physical tag -> layer index, by name.
     std::map<types::material_id, types::material_id> region_of_tag;
@@ -122,7 +122,8 @@ namespace protonfem
       {
         const auto it = region_of_tag.find(cell->material_id());
         if (it == region_of_tag.end())
-          throw InputError(filename, "volume physical group tag", std::to_string(cell->material_id()),
+          throw InputError(filename, "volume physical group tag",
+                           std::to_string(cell->material_id()),
                            "every cell in a named volume physical group matching a layer");
         cell->set_material_id(it->second);
         for (const unsigned int f : cell->face_indices())

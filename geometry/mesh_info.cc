@@ -26,8 +26,9 @@ namespace protonfem
   }
 
   template <int dim>
-  std::vector<unsigned int> cells_per_layer(const Triangulation<dim> &tria, const GeometryParameters &g,
-                                            const std::string &deck, MPI_Comm comm)
+  std::vector<unsigned int> cells_per_layer(const Triangulation<dim> &tria,
+                                            const GeometryParameters &g, const std::string &deck,
+                                            MPI_Comm comm)
   {
     std::vector<unsigned int> cells(g.layers.size(), 0);
     for (const auto &cell : tria.active_cell_iterators())
@@ -44,12 +45,11 @@ namespace protonfem
     return cells;
   }
 
-#define PROTONFEM_INSTANTIATE(dim)                                                                \
-  template std::set<types::boundary_id> boundary_ids_present<dim>(const Triangulation<dim> &,     \
-                                                                  MPI_Comm);                      \
-  template std::vector<unsigned int> cells_per_layer<dim>(const Triangulation<dim> &,             \
-                                                          const GeometryParameters &,             \
-                                                          const std::string &, MPI_Comm);
+#define PROTONFEM_INSTANTIATE(dim)                                                                 \
+  template std::set<types::boundary_id> boundary_ids_present<dim>(const Triangulation<dim> &,      \
+                                                                  MPI_Comm);                       \
+  template std::vector<unsigned int>    cells_per_layer<dim>(                                      \
+      const Triangulation<dim> &, const GeometryParameters &, const std::string &, MPI_Comm);
   PROTONFEM_INSTANTIATE(1)
   PROTONFEM_INSTANTIATE(2)
   PROTONFEM_INSTANTIATE(3)

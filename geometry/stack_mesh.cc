@@ -1,8 +1,8 @@
 #include "stack_mesh.h"
 
 #include "../solver/input_error.h"
-#include "gmsh_import.h"
 #include "boundary_ids.h"
+#include "gmsh_import.h"
 
 #include <deal.II/base/table.h>
 #include <deal.II/distributed/shared_tria.h>
@@ -67,7 +67,7 @@ namespace protonfem
   std::vector<double> interval_cell_sizes(std::vector<double> breakpoints, const double max_size)
   {
     std::sort(breakpoints.begin(), breakpoints.end());
-    const double span = breakpoints.back() - breakpoints.front();
+    const double        span = breakpoints.back() - breakpoints.front();
     std::vector<double> unique;
     for (const double b : breakpoints)
       if (unique.empty() || b - unique.back() > 1e-9 * span)
@@ -97,29 +97,28 @@ namespace protonfem
     }
   } // namespace
 
-  template <int dim>
-  void build_stack_mesh(const GeometryParameters &g, Triangulation<dim> &tria)
+  template <int dim> void build_stack_mesh(const GeometryParameters &g, Triangulation<dim> &tria)
   {
-    const double ht = g.lateral_cell_size;
+    const double                     ht = g.lateral_cell_size;
     std::vector<std::vector<double>> steps(dim);
 
     // Stacking direction: graded per layer. In 1D only the layers on the line
     // through the gate exist; a layer missing there would be a vacuum gap.
-    std::vector<unsigned int> layer_of_z_cell;
-    const std::vector<unsigned int> used =
-      (dim == 1) ? layers_under_gate(g) : [&] {
-        std::vector<unsigned int> all(g.layers.size());
-        for (unsigned int i = 0; i < all.size(); ++i)
-          all[i] = i;
-        return all;
-      }();
+    std::vector<unsigned int>       layer_of_z_cell;
+    const std::vector<unsigned int> used = (dim == 1) ? layers_under_gate(g) : [&] {
+      std::vector<unsigned int> all(g.layers.size());
+      for (unsigned int i = 0; i < all.size(); ++i)
+        all[i] = i;
+      return all;
+    }();
     if (dim == 1 && used.size() != g.layers.size())
       throw InputError("", "Geometry/Layers", "(layer extents)",
                        "in 1D every layer must lie under the gate centre x = " +
-                         std::to_string(0.5 * (g.gate_x_min + g.gate_x_max)) + " m");
+                           std::to_string(0.5 * (g.gate_x_min + g.gate_x_max)) + " m");
     for (const unsigned int i : used)
-      for (const double h : graded_cell_sizes(g.layers[i].thickness, g.layers[i].interface_cell_size,
-                                              g.max_vertical_cell_size, g.grading_ratio))
+      for (const double h :
+           graded_cell_sizes(g.layers[i].thickness, g.layers[i].interface_cell_size,
+                             g.max_vertical_cell_size, g.grading_ratio))
         {
           steps[dim - 1].push_back(h);
           layer_of_z_cell.push_back(i);
@@ -150,7 +149,7 @@ namespace protonfem
       sizes[d] = steps[d].size();
     Table<dim, types::material_id> region;
     region.reinit(sizes);
-    std::vector<double>            x_centres;
+    std::vector<double> x_centres;
     {
       double x = 0;
       for (const double h : steps[0])
@@ -164,7 +163,7 @@ namespace protonfem
       for (unsigned int j = 0; j < (dim == 3 ? sizes[1] : 1u); ++j)
         for (unsigned int k = 0; k < (dim >= 2 ? nz : 1u); ++k)
           {
-            TableIndices<dim> idx;
+            TableIndices<dim>  idx;
             types::material_id id;
             if (dim == 1)
               {
@@ -173,14 +172,14 @@ namespace protonfem
               }
             else
               {
-                idx[0]            = i;
-                idx[dim - 1]      = k;
+                idx[0]       = i;
+                idx[dim - 1] = k;
                 if (dim == 3)
                   idx[1] = j;
                 const auto &layer = g.layers[layer_of_z_cell[k]];
-                id = (x_centres[i] > layer.x_min && x_centres[i] < layer.x_max)
-                       ? static_cast<types::material_id>(layer_of_z_cell[k])
-                       : numbers::invalid_material_id;
+                id                = (x_centres[i] > layer.x_min && x_centres[i] < layer.x_max)
+                                        ? static_cast<types::material_id>(layer_of_z_cell[k])
+                                        : numbers::invalid_material_id;
               }
             region(idx) = id;
           }
@@ -194,9 +193,10 @@ namespace protonfem
   template <int dim>
   void set_stack_boundary_ids(const GeometryParameters &g, Triangulation<dim> &tria)
   {
-    const double top     = g.total_thickness();
-    const double tol     = 1e-9 * top;
-    const unsigned int channel = (dim >= 2 && g.lateral_contacts) ? g.layer_index(g.channel_layer) : 0;
+    const double       top = g.total_thickness();
+    const double       tol = 1e-9 * top;
+    const unsigned int channel =
+        (dim >= 2 && g.lateral_contacts) ? g.layer_index(g.channel_layer) : 0;
     const double channel_top = g.layer_bottom(channel) + g.layers[channel].thickness;
 
     // All cells, including artificial ones of a p4est mesh: the coarse mesh
@@ -209,9 +209,9 @@ namespace protonfem
           const Point<dim> c = cell->face(f)->center();
           const double     z = c[dim - 1];
           // Faces normal to the stacking direction are 2*(dim-1) and +1.
-          const bool up   = (f == 2 * (dim - 1) + 1);
-          const bool down = (f == 2 * (dim - 1));
-          types::boundary_id id = boundary_ids::insulating;
+          const bool         up   = (f == 2 * (dim - 1) + 1);
+          const bool         down = (f == 2 * (dim - 1));
+          types::boundary_id id   = boundary_ids::insulating;
           if (dim == 1)
             {
               if (up)
@@ -243,7 +243,8 @@ namespace protonfem
   {
     if constexpr (dim == 1)
       return std::make_unique<parallel::shared::Triangulation<dim>>(
-        comm, Triangulation<dim>::none, false, parallel::shared::Triangulation<dim>::partition_metis);
+          comm, Triangulation<dim>::none, false,
+          parallel::shared::Triangulation<dim>::partition_metis);
     else
       return std::make_unique<parallel::distributed::Triangulation<dim>>(comm);
   }
@@ -264,13 +265,13 @@ namespace protonfem
     return tria;
   }
 
-#define PROTONFEM_INSTANTIATE(dim)                                                               \
-  template void build_stack_mesh<dim>(const GeometryParameters &, Triangulation<dim> &);          \
-  template void set_stack_boundary_ids<dim>(const GeometryParameters &, Triangulation<dim> &);    \
-  template std::unique_ptr<parallel::TriangulationBase<dim>> make_parallel_triangulation<dim>(    \
-    MPI_Comm);                                                                                   \
-  template std::unique_ptr<parallel::TriangulationBase<dim>> create_device_mesh<dim>(             \
-    const GeometryParameters &, const std::string &, MPI_Comm);
+#define PROTONFEM_INSTANTIATE(dim)                                                                 \
+  template void build_stack_mesh<dim>(const GeometryParameters &, Triangulation<dim> &);           \
+  template void set_stack_boundary_ids<dim>(const GeometryParameters &, Triangulation<dim> &);     \
+  template std::unique_ptr<parallel::TriangulationBase<dim>> make_parallel_triangulation<dim>(     \
+      MPI_Comm);                                                                                   \
+  template std::unique_ptr<parallel::TriangulationBase<dim>> create_device_mesh<dim>(              \
+      const GeometryParameters &, const std::string &, MPI_Comm);
   PROTONFEM_INSTANTIATE(1)
   PROTONFEM_INSTANTIATE(2)
   PROTONFEM_INSTANTIATE(3)

@@ -39,11 +39,13 @@ namespace protonfem
   /// The parallel triangulation used in each dimension: p4est in 2D/3D, a
   /// shared (replicated, partitioned) one in 1D where p4est does not exist.
   template <int dim>
-  std::unique_ptr<dealii::parallel::TriangulationBase<dim>> make_parallel_triangulation(MPI_Comm comm);
+  std::unique_ptr<dealii::parallel::TriangulationBase<dim>>
+  make_parallel_triangulation(MPI_Comm comm);
 
   /// Builds the device mesh (stack or gmsh) into a new parallel triangulation.
   /// @p deck_file anchors relative mesh paths and names the file in errors.
   template <int dim>
   std::unique_ptr<dealii::parallel::TriangulationBase<dim>>
-  create_device_mesh(const GeometryParameters &geometry, const std::string &deck_file, MPI_Comm comm);
+  create_device_mesh(const GeometryParameters &geometry, const std::string &deck_file,
+                     MPI_Comm comm);
 } // namespace protonfem

@@ -27,8 +27,8 @@ namespace protonfem
   {
     double      value = 0;
     std::string unit;
-    double      min = 0;
-    double      max = 0;
+    double      min    = 0;
+    double      max    = 0;
     ValueStatus status = ValueStatus::open;
     std::string source;
   };
@@ -48,8 +48,8 @@ namespace protonfem
   {
     std::string  name;
     std::string  description;
-    MaterialKind kind = MaterialKind::dielectric;
-    std::string  proton_mobility_law = "none";
+    MaterialKind kind                        = MaterialKind::dielectric;
+    std::string  proton_mobility_law         = "none";
     std::string  electronic_conductivity_law = "none";
     /// The file this material was read from (for error messages).
     std::string file;
@@ -58,7 +58,7 @@ namespace protonfem
 
     bool has(const std::string &property) const;
     /// The property's SI value; throws InputError naming the material if absent.
-    double value(const std::string &property) const;
+    double                  value(const std::string &property) const;
     const MaterialProperty &property(const std::string &property) const;
   };
 
@@ -80,23 +80,21 @@ namespace protonfem
 
   namespace property_names
   {
-    inline const std::string relative_permittivity = "Relative permittivity";
-    inline const std::string breakdown_field       = "Breakdown field";
-    inline const std::string fixed_charge_density  = "Fixed charge density";
-    inline const std::string proton_density        = "Proton density";
-    inline const std::string proton_site_density   = "Proton site density";
-    inline const std::string proton_diffusivity_prefactor =
-      "Proton diffusivity prefactor";
-    inline const std::string proton_activation_energy = "Proton activation energy";
-    inline const std::string proton_hopping_distance  = "Proton hopping distance";
-    inline const std::string proton_attempt_frequency = "Proton attempt frequency";
-    inline const std::string proton_site_energy       = "Proton site energy";
-    inline const std::string proton_conductivity      = "Proton conductivity";
-    inline const std::string tungsten_site_density    = "Tungsten site density";
+    inline const std::string relative_permittivity        = "Relative permittivity";
+    inline const std::string breakdown_field              = "Breakdown field";
+    inline const std::string fixed_charge_density         = "Fixed charge density";
+    inline const std::string proton_density               = "Proton density";
+    inline const std::string proton_site_density          = "Proton site density";
+    inline const std::string proton_diffusivity_prefactor = "Proton diffusivity prefactor";
+    inline const std::string proton_activation_energy     = "Proton activation energy";
+    inline const std::string proton_hopping_distance      = "Proton hopping distance";
+    inline const std::string proton_attempt_frequency     = "Proton attempt frequency";
+    inline const std::string proton_site_energy           = "Proton site energy";
+    inline const std::string proton_conductivity          = "Proton conductivity";
+    inline const std::string tungsten_site_density        = "Tungsten site density";
     inline const std::string electronic_conductivity_prefactor =
-      "Electronic conductivity prefactor";
-    inline const std::string electronic_conductivity_exponent =
-      "Electronic conductivity exponent";
-    inline const std::string hydrogen_diffusivity = "Hydrogen diffusivity";
+        "Electronic conductivity prefactor";
+    inline const std::string electronic_conductivity_exponent = "Electronic conductivity exponent";
+    inline const std::string hydrogen_diffusivity             = "Hydrogen diffusivity";
   } // namespace property_names
 } // namespace protonfem

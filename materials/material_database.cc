@@ -17,7 +17,7 @@
 #include <sstream>
 
 #ifndef PROTONFEM_MATERIALS_DIR
-#  define PROTONFEM_MATERIALS_DIR "materials/db"
+#define PROTONFEM_MATERIALS_DIR "materials/db"
 #endif
 
 namespace protonfem
@@ -37,18 +37,16 @@ namespace protonfem
 
     void declare_material_file(ParameterHandler &prm)
     {
-      prm.declare_entry("Name", "", Patterns::Anything(), "Material name; must equal the file name without .prm.");
+      prm.declare_entry("Name", "", Patterns::Anything(),
+                        "Material name; must equal the file name without .prm.");
       prm.declare_entry("Description", "", Patterns::Anything(), "One-line description.");
-      prm.declare_entry("Kind",
-                        "dielectric",
+      prm.declare_entry("Kind", "dielectric",
                         Patterns::Selection("dielectric|electrolyte|mixed conductor|metal"),
                         "What the material does in the device.");
-      prm.declare_entry("Proton mobility law",
-                        "none",
+      prm.declare_entry("Proton mobility law", "none",
                         Patterns::Selection(ProtonMobilityLaw::names_pattern()),
                         "Law for the proton diffusivity/mobility (see `protonfem materials`).");
-      prm.declare_entry("Electronic conductivity law",
-                        "none",
+      prm.declare_entry("Electronic conductivity law", "none",
                         Patterns::Selection(ElectronicConductivityLaw::names_pattern()),
                         "Law for the electronic conductivity sigma_e(x).");
       for (const auto &p : material_property_schema())
@@ -58,21 +56,20 @@ namespace protonfem
           // that names the property; empty means "not defined".
           prm.declare_entry("Value", "", Patterns::Anything(), p.meaning + " [" + p.unit + "]");
           prm.declare_entry("Unit", "", Patterns::Anything(), "SI unit; must be '" + p.unit + "'.");
-          prm.declare_entry("Range", "", Patterns::Anything(), "Literature range 'min, max' in SI units.");
+          prm.declare_entry("Range", "", Patterns::Anything(),
+                            "Literature range 'min, max' in SI units.");
           prm.declare_entry("Status", "open", Patterns::Selection("lit|est|open"), "Provenance.");
           prm.declare_entry("Source", "", Patterns::Anything(), "Reference for value and range.");
           prm.leave_subsection();
         }
     }
 
-    double parse_finite(const std::string &text,
-                        const std::string &file,
-                        const std::string &parameter,
-                        const std::string &allowed)
+    double parse_finite(const std::string &text, const std::string &file,
+                        const std::string &parameter, const std::string &allowed)
     {
       // strtod accepts "nan" and "inf"; the isfinite check rejects them with
       // the same message as text that is not a number at all.
-      const std::string t = dealii::Utilities::trim(text);
+      const std::string t   = dealii::Utilities::trim(text);
       char             *end = nullptr;
       const double      v   = t.empty() ? 0.0 : std::strtod(t.c_str(), &end);
       if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(v))
@@ -146,14 +143,15 @@ namespace protonfem
         if (value_text.find_first_not_of(" \t") != std::string::npos)
           {
             MaterialProperty p;
-            p.value  = parse_finite(value_text, filename, path, "a finite number in " + schema.unit);
-            p.unit   = prm.get("Unit");
+            p.value = parse_finite(value_text, filename, path, "a finite number in " + schema.unit);
+            p.unit  = prm.get("Unit");
             p.status = status_from(prm.get("Status"));
             p.source = prm.get("Source");
             if (p.unit != schema.unit)
-              throw InputError(filename, schema.name + "/Unit", p.unit, "'" + schema.unit + "' (SI)");
+              throw InputError(filename, schema.name + "/Unit", p.unit,
+                               "'" + schema.unit + "' (SI)");
             const bool below = schema.lower_bound_inclusive ? p.value < schema.lower_bound
-                                                           : p.value <= schema.lower_bound;
+                                                            : p.value <= schema.lower_bound;
             if (below || p.value > schema.upper_bound)
               {
                 std::ostringstream allowed;
@@ -164,7 +162,8 @@ namespace protonfem
             const std::string range = prm.get("Range");
             const auto        comma = range.find(',');
             if (comma == std::string::npos)
-              throw InputError(filename, schema.name + "/Range", range, "'min, max' in " + schema.unit);
+              throw InputError(filename, schema.name + "/Range", range,
+                               "'min, max' in " + schema.unit);
             p.min = parse_finite(range.substr(0, comma), filename, schema.name + "/Range",
                                  "'min, max' with finite numbers");
             p.max = parse_finite(range.substr(comma + 1), filename, schema.name + "/Range",
@@ -199,11 +198,9 @@ namespace protonfem
         require(proton_density, "protons are mobile in a " + to_string(m.kind));
         require(proton_site_density, "protons are mobile in a " + to_string(m.kind));
         if (m.value(proton_density) >= m.value(proton_site_density))
-          throw InputError(m.file,
-                           proton_density + "/Value",
-                           number(m.value(proton_density)),
+          throw InputError(m.file, proton_density + "/Value", number(m.value(proton_density)),
                            "less than the proton site density (" +
-                             number(m.value(proton_site_density)) + " m^-3)");
+                               number(m.value(proton_site_density)) + " m^-3)");
         if (m.proton_mobility_law == "none")
           throw InputError(m.file, "Proton mobility law", "none",
                            "a law other than none for a " + to_string(m.kind));
@@ -217,7 +214,8 @@ namespace protonfem
   {
     namespace fs = std::filesystem;
     if (!fs::is_directory(directory))
-      throw InputError("", "Materials directory", directory, "an existing directory of *.prm material files");
+      throw InputError("", "Materials directory", directory,
+                       "an existing directory of *.prm material files");
     MaterialDatabase db;
     db.directory_ = directory;
     std::vector<fs::path> files;
@@ -226,7 +224,8 @@ namespace protonfem
         files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     if (files.empty())
-      throw InputError("", "Materials directory", directory, "a directory containing *.prm material files");
+      throw InputError("", "Materials directory", directory,
+                       "a directory containing *.prm material files");
     for (const auto &f : files)
       {
         Material m = load_file(f.string());
@@ -248,13 +247,9 @@ namespace protonfem
     return n;
   }
 
-  std::string MaterialDatabase::names_joined() const
-  {
-    return join(names(), "|");
-  }
+  std::string MaterialDatabase::names_joined() const { return join(names(), "|"); }
 
-  const Material &MaterialDatabase::get(const std::string &name,
-                                        const std::string &context_file,
+  const Material &MaterialDatabase::get(const std::string &name, const std::string &context_file,
                                         const std::string &context_parameter) const
   {
     const auto it = materials_.find(name);

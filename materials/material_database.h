@@ -25,8 +25,7 @@ namespace protonfem
 
     /// The material called @p name; an InputError listing the known names
     /// otherwise. @p context names the deck/parameter that asked for it.
-    const Material &get(const std::string &name,
-                        const std::string &context_file      = "",
+    const Material &get(const std::string &name, const std::string &context_file = "",
                         const std::string &context_parameter = "Material") const;
 
     bool                     contains(const std::string &name) const;

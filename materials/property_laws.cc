@@ -7,7 +7,8 @@
 
 namespace protonfem
 {
-  double arrhenius(const double prefactor, const double activation_energy_ev, const double temperature)
+  double arrhenius(const double prefactor, const double activation_energy_ev,
+                   const double temperature)
   {
     return prefactor * std::exp(-activation_energy_ev * constants::electron_volt /
                                 (constants::boltzmann * temperature));
@@ -28,10 +29,7 @@ namespace protonfem
     return 2.0 * constants::thermal_voltage(temperature) / hopping_distance;
   }
 
-  double ProtonMobilityLaw::field_enhancement(const double, const double) const
-  {
-    return 1.0;
-  }
+  double ProtonMobilityLaw::field_enhancement(const double, const double) const { return 1.0; }
 
   double ProtonMobilityLaw::low_field_mobility(const double temperature) const
   {
@@ -45,9 +43,7 @@ namespace protonfem
     class ConstantMobility : public ProtonMobilityLaw
     {
     public:
-      explicit ConstantMobility(const Material &m)
-        : d0(m.value(proton_diffusivity_prefactor))
-      {}
+      explicit ConstantMobility(const Material &m) : d0(m.value(proton_diffusivity_prefactor)) {}
       double diffusivity(double) const override { return d0; }
 
     private:
@@ -58,9 +54,9 @@ namespace protonfem
     {
     public:
       explicit ArrheniusMobility(const Material &m)
-        : d0(m.value(proton_diffusivity_prefactor))
-        , ea(m.value(proton_activation_energy))
-      {}
+          : d0(m.value(proton_diffusivity_prefactor)), ea(m.value(proton_activation_energy))
+      {
+      }
       double diffusivity(const double t) const override { return arrhenius(d0, ea, t); }
 
     private:
@@ -71,9 +67,9 @@ namespace protonfem
     {
     public:
       explicit HoppingMobility(const Material &m)
-        : ArrheniusMobility(m)
-        , a(m.value(proton_hopping_distance))
-      {}
+          : ArrheniusMobility(m), a(m.value(proton_hopping_distance))
+      {
+      }
       double field_enhancement(const double e, const double t) const override
       {
         return sinh_over_x(e / hopping_field_scale(a, t));
@@ -87,8 +83,9 @@ namespace protonfem
     {
     public:
       explicit ConstantConductivity(const Material &m)
-        : sigma0(m.value(electronic_conductivity_prefactor))
-      {}
+          : sigma0(m.value(electronic_conductivity_prefactor))
+      {
+      }
       double conductivity(double) const override { return sigma0; }
 
     private:
@@ -99,8 +96,8 @@ namespace protonfem
     {
     public:
       explicit ExponentialConductivity(const Material &m)
-        : sigma0(m.value(electronic_conductivity_prefactor))
-        , alpha(m.value(electronic_conductivity_exponent))
+          : sigma0(m.value(electronic_conductivity_prefactor)),
+            alpha(m.value(electronic_conductivity_exponent))
       {
         // x = c_H / c_W needs the tungsten site density.
         m.value(tungsten_site_density);
@@ -131,20 +128,16 @@ namespace protonfem
   const std::vector<LawInfo> &ProtonMobilityLaw::available()
   {
     static const std::vector<LawInfo> laws = {
-      {"none", "no mobile protons"},
-      {"constant", "D = D0 (Proton diffusivity prefactor), temperature independent, g = 1"},
-      {"arrhenius", "D = D0 exp(-Ea/kT), g = 1 (Einstein relation at all fields)"},
-      {"hopping",
-       "D = D0 exp(-Ea/kT) with drift enhanced by g(|E|) = sinh(|E|/E0)/(|E|/E0), "
-       "E0 = 2kT/(q a), a = Proton hopping distance (Mott-Gurney ion hopping)"},
+        {"none", "no mobile protons"},
+        {"constant", "D = D0 (Proton diffusivity prefactor), temperature independent, g = 1"},
+        {"arrhenius", "D = D0 exp(-Ea/kT), g = 1 (Einstein relation at all fields)"},
+        {"hopping", "D = D0 exp(-Ea/kT) with drift enhanced by g(|E|) = sinh(|E|/E0)/(|E|/E0), "
+                    "E0 = 2kT/(q a), a = Proton hopping distance (Mott-Gurney ion hopping)"},
     };
     return laws;
   }
 
-  std::string ProtonMobilityLaw::names_pattern()
-  {
-    return pattern_of(available());
-  }
+  std::string ProtonMobilityLaw::names_pattern() { return pattern_of(available()); }
 
   std::string ProtonMobilityLaw::description(const std::string &name)
   {
@@ -168,19 +161,15 @@ namespace protonfem
   const std::vector<LawInfo> &ElectronicConductivityLaw::available()
   {
     static const std::vector<LawInfo> laws = {
-      {"none", "electronic insulator"},
-      {"constant", "sigma_e = sigma0 (Electronic conductivity prefactor)"},
-      {"exponential",
-       "sigma_e = sigma0 exp(alpha x), x = c_H / c_W (Electronic conductivity "
-       "exponent, Tungsten site density)"},
+        {"none", "electronic insulator"},
+        {"constant", "sigma_e = sigma0 (Electronic conductivity prefactor)"},
+        {"exponential", "sigma_e = sigma0 exp(alpha x), x = c_H / c_W (Electronic conductivity "
+                        "exponent, Tungsten site density)"},
     };
     return laws;
   }
 
-  std::string ElectronicConductivityLaw::names_pattern()
-  {
-    return pattern_of(available());
-  }
+  std::string ElectronicConductivityLaw::names_pattern() { return pattern_of(available()); }
 
   std::string ElectronicConductivityLaw::description(const std::string &name)
   {

@@ -57,9 +57,9 @@ namespace protonfem
     /// sigma_e [S/m] at proton fraction x.
     virtual double conductivity(double proton_fraction) const = 0;
 
-    static const std::vector<LawInfo> &available();
-    static std::string                 names_pattern();
-    static std::string                 description(const std::string &name);
+    static const std::vector<LawInfo>                &available();
+    static std::string                                names_pattern();
+    static std::string                                description(const std::string &name);
     static std::unique_ptr<ElectronicConductivityLaw> create(const Material &material);
   };
 } // namespace protonfem

@@ -9,10 +9,7 @@
 
 namespace protonfem
 {
-  std::string temporary_name(const std::string &final_path)
-  {
-    return final_path + ".tmp";
-  }
+  std::string temporary_name(const std::string &final_path) { return final_path + ".tmp"; }
 
   void commit_file(const std::string &temporary, const std::string &final_path)
   {
@@ -21,7 +18,7 @@ namespace protonfem
                                std::strerror(errno));
   }
 
-  void write_file_atomically(const std::string &final_path,
+  void write_file_atomically(const std::string                         &final_path,
                              const std::function<void(std::ostream &)> &writer)
   {
     const std::string tmp = temporary_name(final_path);

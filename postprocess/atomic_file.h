@@ -15,6 +15,6 @@ namespace protonfem
   void commit_file(const std::string &temporary, const std::string &final_path);
 
   /// Serial (one-process) atomic write of a text file.
-  void write_file_atomically(const std::string &final_path,
+  void write_file_atomically(const std::string                         &final_path,
                              const std::function<void(std::ostream &)> &writer);
 } // namespace protonfem

@@ -16,12 +16,11 @@ namespace protonfem
   namespace
   {
     /// E = -grad phi as a vector and |E| as a scalar, from the potential.
-    template <int dim>
-    class ElectricField : public DataPostprocessor<dim>
+    template <int dim> class ElectricField : public DataPostprocessor<dim>
     {
     public:
       void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &in,
-                                 std::vector<Vector<double>> &out) const override
+                                 std::vector<Vector<double>>                &out) const override
       {
         for (unsigned int p = 0; p < in.solution_gradients.size(); ++p)
           {
@@ -40,7 +39,7 @@ namespace protonfem
       get_data_component_interpretation() const override
       {
         std::vector<DataComponentInterpretation::DataComponentInterpretation> i(
-          dim, DataComponentInterpretation::component_is_part_of_vector);
+            dim, DataComponentInterpretation::component_is_part_of_vector);
         i.push_back(DataComponentInterpretation::component_is_scalar);
         return i;
       }
@@ -49,7 +48,7 @@ namespace protonfem
   } // namespace
 
   template <int dim>
-  FieldFiles write_electrostatic_fields(const DoFHandler<dim> &dofs,
+  FieldFiles write_electrostatic_fields(const DoFHandler<dim>            &dofs,
                                         const PETScWrappers::MPI::Vector &potential,
                                         const std::string &directory, const std::string &base,
                                         const double time)
@@ -57,7 +56,7 @@ namespace protonfem
     const MPI_Comm comm = dofs.get_triangulation().get_communicator();
     const auto    &tria = dofs.get_triangulation();
 
-    Vector<float> region(tria.n_active_cells()), rank(tria.n_active_cells());
+    Vector<float>      region(tria.n_active_cells()), rank(tria.n_active_cells());
     const unsigned int my_rank = Utilities::MPI::this_mpi_process(comm);
     for (const auto &cell : tria.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -98,15 +97,20 @@ namespace protonfem
   }
 
   template <>
-  FieldFiles write_electrostatic_fields<1>(const DoFHandler<1> &dofs, const PETScWrappers::MPI::Vector &potential,
+  FieldFiles write_electrostatic_fields<1>(const DoFHandler<1>              &dofs,
+                                           const PETScWrappers::MPI::Vector &potential,
                                            const std::string &directory, const std::string &base,
                                            const double time)
   {
     return write_line_fields(dofs, potential, directory, base, time);
   }
 
-  template FieldFiles write_electrostatic_fields<2>(const DoFHandler<2> &, const PETScWrappers::MPI::Vector &,
-                                                    const std::string &, const std::string &, double);
-  template FieldFiles write_electrostatic_fields<3>(const DoFHandler<3> &, const PETScWrappers::MPI::Vector &,
-                                                    const std::string &, const std::string &, double);
+  template FieldFiles write_electrostatic_fields<2>(const DoFHandler<2> &,
+                                                    const PETScWrappers::MPI::Vector &,
+                                                    const std::string &, const std::string &,
+                                                    double);
+  template FieldFiles write_electrostatic_fields<3>(const DoFHandler<3> &,
+                                                    const PETScWrappers::MPI::Vector &,
+                                                    const std::string &, const std::string &,
+                                                    double);
 } // namespace protonfem

@@ -24,27 +24,27 @@ namespace protonfem
     for (const char c : s)
       switch (c)
         {
-          case '"':
-            out += "\\\"";
-            break;
-          case '\\':
-            out += "\\\\";
-            break;
-          case '\n':
-            out += "\\n";
-            break;
-          case '\t':
-            out += "\\t";
-            break;
-          default:
-            if (static_cast<unsigned char>(c) < 0x20)
-              {
-                char buf[8];
-                std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-                out += buf;
-              }
-            else
-              out += c;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20)
+            {
+              char buf[8];
+              std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+              out += buf;
+            }
+          else
+            out += c;
         }
     text = out + "\"";
   }
@@ -77,8 +77,8 @@ namespace protonfem
     std::string       s  = "{" + nl;
     for (std::size_t i = 0; i < entries.size(); ++i)
       {
-        s += pad + entries[i].first + ": " + entries[i].second + (i + 1 < entries.size() ? "," : "") +
-             (indent ? nl : " ");
+        s += pad + entries[i].first + ": " + entries[i].second +
+             (i + 1 < entries.size() ? "," : "") + (indent ? nl : " ");
       }
     return s + "}";
   }

@@ -18,10 +18,9 @@ namespace protonfem
   {
     struct LineData
     {
-      std::vector<double> z, phi, dphi;
-      std::vector<int>    region, rank; // one entry per segment
-      template <class Archive>
-      void serialize(Archive &ar, const unsigned int)
+      std::vector<double>           z, phi, dphi;
+      std::vector<int>              region, rank; // one entry per segment
+      template <class Archive> void serialize(Archive &ar, const unsigned int)
       {
         ar &z &phi &dphi &region &rank;
       }
@@ -32,13 +31,15 @@ namespace protonfem
     {
       std::string dims = std::to_string(rows) + (cols > 1 ? " " + std::to_string(cols) : "");
       return "        <DataItem Dimensions=\"" + dims + "\" NumberType=\"" + type +
-             "\" Precision=\"" + (std::string(type) == "Float" ? "8" : "4") +
-             "\" Format=\"HDF\">" + h5 + ":/" + set + "</DataItem>\n";
+             "\" Precision=\"" + (std::string(type) == "Float" ? "8" : "4") + "\" Format=\"HDF\">" +
+             h5 + ":/" + set + "</DataItem>\n";
     }
   } // namespace
 
-  FieldFiles write_line_fields(const DoFHandler<1> &dofs, const PETScWrappers::MPI::Vector &potential,
-                               const std::string &directory, const std::string &base, const double time)
+  FieldFiles write_line_fields(const DoFHandler<1>              &dofs,
+                               const PETScWrappers::MPI::Vector &potential,
+                               const std::string &directory, const std::string &base,
+                               const double time)
   {
     const MPI_Comm     comm = dofs.get_triangulation().get_communicator();
     const unsigned int me   = Utilities::MPI::this_mpi_process(comm);
@@ -46,11 +47,12 @@ namespace protonfem
 
     // Each cell contributes its p+1 Gauss-Lobatto points (vertices included)
     // and p segments, so values that jump at cell faces stay sharp.
-    const QGaussLobatto<1> points(p + 1);
-    FEValues<1>            fv(dofs.get_fe(), points, update_values | update_gradients | update_quadrature_points);
-    std::vector<double>           values(points.size());
-    std::vector<Tensor<1, 1>>     grads(points.size());
-    LineData                      local;
+    const QGaussLobatto<1>    points(p + 1);
+    FEValues<1>               fv(dofs.get_fe(), points,
+                                 update_values | update_gradients | update_quadrature_points);
+    std::vector<double>       values(points.size());
+    std::vector<Tensor<1, 1>> grads(points.size());
+    LineData                  local;
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -71,8 +73,8 @@ namespace protonfem
         }
     const auto all = Utilities::MPI::gather(comm, local, 0);
 
-    const std::string h5    = (std::filesystem::path(directory) / (base + ".h5")).string();
-    const std::string xdmf  = (std::filesystem::path(directory) / (base + ".xdmf")).string();
+    const std::string h5   = (std::filesystem::path(directory) / (base + ".h5")).string();
+    const std::string xdmf = (std::filesystem::path(directory) / (base + ".xdmf")).string();
     if (me == 0)
       {
         std::vector<double> nodes, e, emag, phi;
@@ -92,13 +94,14 @@ namespace protonfem
                     emag.push_back(std::abs(d.dphi[i]));
                   }
                 for (unsigned int s = 0; s < p; ++s)
-                  cells.insert(cells.end(), {first + static_cast<int>(s), first + static_cast<int>(s) + 1});
+                  cells.insert(cells.end(),
+                               {first + static_cast<int>(s), first + static_cast<int>(s) + 1});
               }
             region.insert(region.end(), d.region.begin(), d.region.end());
             rank.insert(rank.end(), d.rank.begin(), d.rank.end());
           }
         const std::size_t n_nodes = phi.size(), n_segments = region.size();
-        const std::string h5tmp   = temporary_name(h5);
+        const std::string h5tmp = temporary_name(h5);
         {
           HDF5::File file(h5tmp, HDF5::File::FileAccessMode::create);
           file.create_dataset<double>("nodes", {n_nodes, 3}).write(nodes);

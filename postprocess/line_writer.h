@@ -11,7 +11,7 @@
 
 namespace protonfem
 {
-  FieldFiles write_line_fields(const dealii::DoFHandler<1>               &dofs,
+  FieldFiles write_line_fields(const dealii::DoFHandler<1>              &dofs,
                                const dealii::PETScWrappers::MPI::Vector &potential,
                                const std::string &directory, const std::string &base, double time);
 } // namespace protonfem

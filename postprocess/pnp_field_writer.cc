@@ -21,32 +21,34 @@ namespace protonfem
   namespace
   {
     /// Physical fields from (phi_hat, mu) and the cell's region.
-    template <int dim>
-    class PhysicalFields : public DataPostprocessor<dim>
+    template <int dim> class PhysicalFields : public DataPostprocessor<dim>
     {
     public:
       PhysicalFields(const std::vector<RegionModel> &regions, const Scaling &s)
-        : regions(regions)
-        , s(s)
-      {}
+          : regions(regions), s(s)
+      {
+      }
       void evaluate_vector_field(const DataPostprocessorInputs::Vector<dim> &in,
-                                 std::vector<Vector<double>> &out) const override
+                                 std::vector<Vector<double>>                &out) const override
       {
         const auto         cell = in.template get_cell<dim>();
         const RegionModel &r    = regions[cell->material_id()];
         const double       vt = s.thermal_voltage(), L = s.length;
-        const double       flux_scale = s.diffusivity * s.density / L;
+        // The mesh is in metres, so solution gradients are in 1/m: E = -V_T grad phi_hat,
+        // and the flux in SI is D_ref c_ref times the nondimensional one built
+        // with nondimensional gradients (L grad).
+        const double flux_scale = s.diffusivity * s.density / L;
         for (unsigned int p = 0; p < in.solution_values.size(); ++p)
           {
             const double          phi = in.solution_values[p][0], mu = in.solution_values[p][1];
-            const Tensor<1, dim> &gp = in.solution_gradients[p][0];
-            const Tensor<1, dim> &gm = in.solution_gradients[p][1];
-            unsigned int          k  = 0;
-            out[p][k++]              = phi * vt;
+            const Tensor<1, dim>  gp  = in.solution_gradients[p][0] * L; // nondimensional
+            const Tensor<1, dim>  gm  = in.solution_gradients[p][1] * L;
+            unsigned int          k   = 0;
+            out[p][k++]               = phi * vt;
             for (unsigned int d = 0; d < dim; ++d)
               out[p][k++] = -gp[d] * vt / L;
-            out[p][k++] = gp.norm() * vt / L;
-            double c = 0, g = 1, dg = 0;
+            out[p][k++]      = gp.norm() * vt / L;
+            double         c = 0, g = 1, dg = 0;
             Tensor<1, dim> j;
             if (r.hosts_protons)
               {
@@ -74,7 +76,8 @@ namespace protonfem
       get_data_component_interpretation() const override
       {
         using namespace DataComponentInterpretation;
-        std::vector<DataComponentInterpretation::DataComponentInterpretation> i{component_is_scalar};
+        std::vector<DataComponentInterpretation::DataComponentInterpretation> i{
+            component_is_scalar};
         for (unsigned int d = 0; d < dim; ++d)
           i.push_back(component_is_part_of_vector);
         i.push_back(component_is_scalar);
@@ -83,7 +86,10 @@ namespace protonfem
           i.push_back(component_is_part_of_vector);
         return i;
       }
-      UpdateFlags get_needed_update_flags() const override { return update_values | update_gradients; }
+      UpdateFlags get_needed_update_flags() const override
+      {
+        return update_values | update_gradients;
+      }
 
     private:
       const std::vector<RegionModel> &regions;
@@ -93,9 +99,9 @@ namespace protonfem
 
   template <int dim>
   PNPFieldWriter<dim>::PNPFieldWriter(std::string directory, std::string base)
-    : directory(std::move(directory))
-    , base(std::move(base))
-  {}
+      : directory(std::move(directory)), base(std::move(base))
+  {
+  }
 
   template <int dim>
   std::string PNPFieldWriter<dim>::write(const PNPSolver<dim> &solver, const double time)
@@ -110,13 +116,14 @@ namespace protonfem
     if constexpr (dim == 1)
       {
         // Profile along the stack: both ends of every cell (c jumps at interfaces).
-        const auto        &regions = solver.region_models();
-        const Scaling     &s       = solver.scales();
-        const QGaussLobatto<1> pts(dofs.get_fe().degree + 1);
-        FEValues<1>        fv(dofs.get_fe(), pts, update_values | update_gradients | update_quadrature_points);
-        std::vector<Vector<double>>              v(pts.size(), Vector<double>(2));
-        std::vector<std::vector<Tensor<1, 1>>>   g(pts.size(), std::vector<Tensor<1, 1>>(2));
-        std::vector<std::array<double, 6>>       rows;
+        const auto                            &regions = solver.region_models();
+        const Scaling                         &s       = solver.scales();
+        const QGaussLobatto<1>                 pts(dofs.get_fe().degree + 1);
+        FEValues<1>                            fv(dofs.get_fe(), pts,
+                                                  update_values | update_gradients | update_quadrature_points);
+        std::vector<Vector<double>>            v(pts.size(), Vector<double>(2));
+        std::vector<std::vector<Tensor<1, 1>>> g(pts.size(), std::vector<Tensor<1, 1>>(2));
+        std::vector<std::array<double, 6>>     rows;
         for (const auto &cell : dofs.active_cell_iterators())
           if (cell->is_locally_owned())
             {
@@ -125,12 +132,12 @@ namespace protonfem
               fv.get_function_gradients(solver.solution(), g);
               const RegionModel &r = regions[cell->material_id()];
               for (unsigned int q = 0; q < pts.size(); ++q)
-                rows.push_back({fv.quadrature_point(q)[0], v[q][0] * s.thermal_voltage(),
-                                -g[q][0][0] * s.thermal_voltage() / s.length,
-                                r.hosts_protons ? r.density(v[q][1], v[q][0]) * s.density : 0.0,
-                                double(cell->material_id()), v[q][1]});
+                rows.push_back({{fv.quadrature_point(q)[0], v[q][0] * s.thermal_voltage(),
+                                 -g[q][0][0] * s.thermal_voltage(), // mesh in m: grad in 1/m
+                                 r.hosts_protons ? r.density(v[q][1], v[q][0]) * s.density : 0.0,
+                                 double(cell->material_id()), v[q][1]}});
             }
-        auto all = Utilities::MPI::gather(comm, rows, 0);
+        auto              all  = Utilities::MPI::gather(comm, rows, 0);
         const std::string file = (fs::path(directory) / (base + stem + "_profile.csv")).string();
         if (me == 0)
           {

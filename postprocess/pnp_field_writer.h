@@ -13,8 +13,7 @@
 
 namespace protonfem
 {
-  template <int dim>
-  class PNPFieldWriter
+  template <int dim> class PNPFieldWriter
   {
   public:
     PNPFieldWriter(std::string directory, std::string base);

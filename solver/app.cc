@@ -2,8 +2,8 @@
 
 #include "../materials/material_database.h"
 #include "electrostatic_run.h"
-#include "pnp_run.h"
 #include "input_error.h"
+#include "pnp_run.h"
 #include "run_parameters.h"
 #include "version.h"
 
@@ -31,18 +31,18 @@ namespace protonfem
           << "usage:\n"
           << "  protonfem run DECK.prm           solve the device described by the deck\n"
           << "  protonfem print-parameters [--format text|prm|json]\n"
-          << "                                   every deck parameter with default, allowed values, unit\n"
+          << "                                   every deck parameter with default, allowed "
+             "values, unit\n"
           << "  protonfem materials [NAME] [--directory DIR]\n"
-          << "                                   the materials database: values, units, ranges, sources\n"
+          << "                                   the materials database: values, units, ranges, "
+             "sources\n"
           << "  protonfem --help | --version\n\n"
-          << "parallel: mpirun -np N protonfem run DECK.prm; PETSc options (-ksp_view, ...) may follow.\n"
+          << "parallel: mpirun -np N protonfem run DECK.prm; PETSc options (-ksp_view, ...) may "
+             "follow.\n"
           << "exit codes: 0 ok, 1 usage, 2 bad input (nothing written), 3 numerical failure.\n";
     }
 
-    bool is_root()
-    {
-      return dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0;
-    }
+    bool is_root() { return dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0; }
 
     int print_parameters(const std::vector<std::string> &args)
     {
@@ -59,7 +59,7 @@ namespace protonfem
           }
       dealii::ParameterHandler prm;
       RunParameters::declare(prm, GeometryParameters::default_layer_names());
-      const auto style = format == "json" ? dealii::ParameterHandler::JSON
+      const auto style = format == "json"  ? dealii::ParameterHandler::JSON
                          : format == "prm" ? dealii::ParameterHandler::PRM
                                            : dealii::ParameterHandler::Text;
       if (format != "json" && format != "prm" && format != "text")
@@ -118,7 +118,8 @@ namespace protonfem
         else
           {
             if (is_root())
-              std::cerr << "protonfem run: more than one deck given ('" << deck << "', '" << a << "')\n";
+              std::cerr << "protonfem run: more than one deck given ('" << deck << "', '" << a
+                        << "')\n";
             return exit_usage;
           }
       if (deck.empty())
@@ -127,18 +128,18 @@ namespace protonfem
             std::cerr << "protonfem run: missing deck file; usage: protonfem run DECK.prm\n";
           return exit_usage;
         }
-      const RunParameters p = RunParameters::read(deck);
-      const bool pnp = p.problem == "pnp";
+      const RunParameters p   = RunParameters::read(deck);
+      const bool          pnp = p.problem == "pnp";
       switch (p.dimension)
         {
-          case 1:
-            pnp ? run_pnp<1>(p, MPI_COMM_WORLD) : run_electrostatics<1>(p, MPI_COMM_WORLD);
-            break;
-          case 2:
-            pnp ? run_pnp<2>(p, MPI_COMM_WORLD) : run_electrostatics<2>(p, MPI_COMM_WORLD);
-            break;
-          default:
-            pnp ? run_pnp<3>(p, MPI_COMM_WORLD) : run_electrostatics<3>(p, MPI_COMM_WORLD);
+        case 1:
+          pnp ? run_pnp<1>(p, MPI_COMM_WORLD) : run_electrostatics<1>(p, MPI_COMM_WORLD);
+          break;
+        case 2:
+          pnp ? run_pnp<2>(p, MPI_COMM_WORLD) : run_electrostatics<2>(p, MPI_COMM_WORLD);
+          break;
+        default:
+          pnp ? run_pnp<3>(p, MPI_COMM_WORLD) : run_electrostatics<3>(p, MPI_COMM_WORLD);
         }
       return 0;
     }

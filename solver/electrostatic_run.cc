@@ -37,12 +37,11 @@ namespace protonfem
     }
   } // namespace
 
-  template <int dim>
-  void run_electrostatics(const RunParameters &p, MPI_Comm comm)
+  template <int dim> void run_electrostatics(const RunParameters &p, MPI_Comm comm)
   {
     ConditionalOStream pcout(std::cout, Utilities::MPI::this_mpi_process(comm) == 0);
-    const auto         n_ranks = Utilities::MPI::n_mpi_processes(comm);
-    const auto        &g       = p.geometry;
+    const auto         n_ranks  = Utilities::MPI::n_mpi_processes(comm);
+    const auto        &g        = p.geometry;
     const unsigned int n_layers = g.layers.size();
 
     pcout << "protonfem " << version_string() << ": electrostatics, " << dim << "D, " << n_ranks
@@ -71,21 +70,23 @@ namespace protonfem
     std::vector<double> eps_r(n_layers), rho_over_eps0(n_layers), breakdown(n_layers, 0);
     for (unsigned int i = 0; i < n_layers; ++i)
       {
-        const auto &m = p.materials.get(g.layers[i].material);
-        eps_r[i]      = m.value(property_names::relative_permittivity);
+        const auto &m    = p.materials.get(g.layers[i].material);
+        eps_r[i]         = m.value(property_names::relative_permittivity);
         const double rho = (m.has(property_names::fixed_charge_density)
-                              ? m.value(property_names::fixed_charge_density)
-                              : 0.0) +
+                                ? m.value(property_names::fixed_charge_density)
+                                : 0.0) +
                            g.layers[i].fixed_charge_density;
         rho_over_eps0[i] = rho / constants::vacuum_permittivity;
         if (m.has(property_names::breakdown_field))
           breakdown[i] = m.value(property_names::breakdown_field);
       }
-    problem.relative_permittivity = [eps_r](const Point<dim> &, types::material_id id) { return eps_r[id]; };
+    problem.relative_permittivity = [eps_r](const Point<dim> &, types::material_id id) {
+      return eps_r[id];
+    };
     problem.charge_over_eps0 = [rho_over_eps0](const Point<dim> &, types::material_id id) {
       return rho_over_eps0[id];
     };
-    const auto &e = p.electrostatics;
+    const auto                                &e       = p.electrostatics;
     const std::map<types::boundary_id, double> voltage = {{boundary_ids::gate, e.gate_voltage},
                                                           {boundary_ids::source, e.source_voltage},
                                                           {boundary_ids::drain, e.drain_voltage},
@@ -112,7 +113,7 @@ namespace protonfem
     const double energy = solver.energy(problem);
 
     // Output: only now, after every input check has passed.
-    namespace fs = std::filesystem;
+    namespace fs          = std::filesystem;
     const std::string dir = p.output.directory;
     if (Utilities::MPI::this_mpi_process(comm) == 0)
       fs::create_directories(dir);
@@ -133,19 +134,20 @@ namespace protonfem
         pcout << "    " << std::left << std::setw(14) << g.layers[i].name << std::setw(7)
               << g.layers[i].material << std::right << std::setw(14) << si(peak[i], "V/m");
         if (breakdown[i] > 0)
-          pcout << "  = " << std::setprecision(3) << 100 * ratio << "% of " << si(breakdown[i], "V/m")
-                << (ratio >= 1 ? "  ** ABOVE BREAKDOWN **" : "");
+          pcout << "  = " << std::setprecision(3) << 100 * ratio << "% of "
+                << si(breakdown[i], "V/m") << (ratio >= 1 ? "  ** ABOVE BREAKDOWN **" : "");
         pcout << std::endl;
         JsonObject l;
         l.add("name", g.layers[i].name)
-          .add("material", g.layers[i].material)
-          .add("region_id", i)
-          .add("cells", cells_per_region[i])
-          .add("relative_permittivity", eps_r[i])
-          .add("peak_field_V_per_m", peak[i])
-          .add("mean_field_stacking_V_per_m", mean[i][dim - 1])
-          .add("breakdown_field_V_per_m", breakdown[i] > 0 ? JsonValue(breakdown[i]) : JsonValue())
-          .add("peak_over_breakdown", breakdown[i] > 0 ? JsonValue(ratio) : JsonValue());
+            .add("material", g.layers[i].material)
+            .add("region_id", i)
+            .add("cells", cells_per_region[i])
+            .add("relative_permittivity", eps_r[i])
+            .add("peak_field_V_per_m", peak[i])
+            .add("mean_field_stacking_V_per_m", mean[i][dim - 1])
+            .add("breakdown_field_V_per_m",
+                 breakdown[i] > 0 ? JsonValue(breakdown[i]) : JsonValue())
+            .add("peak_over_breakdown", breakdown[i] > 0 ? JsonValue(ratio) : JsonValue());
         if (g.mesh_source == "stack")
           l.add("thickness_m", g.layers[i].thickness);
         layers.push_back(l);
@@ -162,27 +164,29 @@ namespace protonfem
       t.add(name, seconds);
     JsonObject summary;
     summary.add("protonfem_version", version_string())
-      .add("deck", p.deck_file)
-      .add("problem", "electrostatics")
-      .add("dimension", dim)
-      .add("mpi_ranks", n_ranks)
-      .add("cells", static_cast<unsigned long long>(tria->n_global_active_cells()))
-      .add("dofs", static_cast<unsigned long long>(solver.n_dofs()))
-      .add("fe_degree", e.fe_degree)
-      .add("gate_voltage_V", e.gate_voltage)
-      .add("linear_iterations", report.iterations)
-      .add("linear_relative_residual", report.final_residual)
-      .add("amg_strong_threshold", e.linear_solver.strong_threshold(dim))
-      .add("electrostatic_energy_J", energy)
-      .add("peak_memory_MiB_max_rank", peak_memory_mib)
-      .add("bytes_per_dof", peak_memory_mib * 1048576.0 * n_ranks / solver.n_dofs())
-      .add("layers", layers)
-      .add("timings_s", t)
-      .add("fields_xdmf", files.xdmf.empty() ? JsonValue() : JsonValue(files.xdmf))
-      .add("fields_h5", files.h5.empty() ? JsonValue() : JsonValue(files.h5));
-    const std::string summary_file = (fs::path(dir) / (p.output.base_name + "_summary.json")).string();
+        .add("deck", p.deck_file)
+        .add("problem", "electrostatics")
+        .add("dimension", dim)
+        .add("mpi_ranks", n_ranks)
+        .add("cells", static_cast<unsigned long long>(tria->n_global_active_cells()))
+        .add("dofs", static_cast<unsigned long long>(solver.n_dofs()))
+        .add("fe_degree", e.fe_degree)
+        .add("gate_voltage_V", e.gate_voltage)
+        .add("linear_iterations", report.iterations)
+        .add("linear_relative_residual", report.final_residual)
+        .add("amg_strong_threshold", e.linear_solver.strong_threshold(dim))
+        .add("electrostatic_energy_J", energy)
+        .add("peak_memory_MiB_max_rank", peak_memory_mib)
+        .add("bytes_per_dof", peak_memory_mib * 1048576.0 * n_ranks / solver.n_dofs())
+        .add("layers", layers)
+        .add("timings_s", t)
+        .add("fields_xdmf", files.xdmf.empty() ? JsonValue() : JsonValue(files.xdmf))
+        .add("fields_h5", files.h5.empty() ? JsonValue() : JsonValue(files.h5));
+    const std::string summary_file =
+        (fs::path(dir) / (p.output.base_name + "_summary.json")).string();
     if (Utilities::MPI::this_mpi_process(comm) == 0)
-      write_file_atomically(summary_file, [&](std::ostream &out) { out << summary.str(2) << "\n"; });
+      write_file_atomically(summary_file,
+                            [&](std::ostream &out) { out << summary.str(2) << "\n"; });
 
     timer.print_summary();
     pcout << "  fields (ParaView): " << (files.xdmf.empty() ? "(not written)" : files.xdmf) << "\n"

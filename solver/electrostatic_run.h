@@ -8,6 +8,5 @@
 
 namespace protonfem
 {
-  template <int dim>
-  void run_electrostatics(const RunParameters &parameters, MPI_Comm comm);
+  template <int dim> void run_electrostatics(const RunParameters &parameters, MPI_Comm comm);
 } // namespace protonfem

@@ -23,17 +23,13 @@ namespace protonfem
 
   template <int dim>
   ElectrostaticsSolver<dim>::ElectrostaticsSolver(parallel::TriangulationBase<dim> &tria,
-                                                  const unsigned int fe_degree,
-                                                  const LinearSolverSettings &settings,
+                                                  const unsigned int                fe_degree,
+                                                  const LinearSolverSettings       &settings,
                                                   TimerOutput &timer, ConditionalOStream &pcout)
-    : comm(tria.get_communicator())
-    , tria(tria)
-    , fe_q(fe_degree)
-    , dofs(tria)
-    , settings(settings)
-    , timer(timer)
-    , pcout(pcout)
-  {}
+      : comm(tria.get_communicator()), tria(tria), fe_q(fe_degree), dofs(tria), settings(settings),
+        timer(timer), pcout(pcout)
+  {
+  }
 
   template <int dim>
   void ElectrostaticsSolver<dim>::setup(const ElectrostaticsProblem<dim> &problem)
@@ -68,20 +64,21 @@ namespace protonfem
     // the stiffness entries O(eps_r) whatever the device size.
     const double scale = std::pow(problem.length_scale, 2 - dim);
 
-    const QGauss<dim>  quadrature(fe_q.degree + 1);
-    FEValues<dim>      fv(fe_q, quadrature,
-                     update_values | update_gradients | update_quadrature_points | update_JxW_values);
-    const unsigned int n = fe_q.n_dofs_per_cell();
-    FullMatrix<double> cell_matrix(n, n);
-    Vector<double>     cell_rhs(n);
+    const QGauss<dim>                    quadrature(fe_q.degree + 1);
+    FEValues<dim>                        fv(fe_q, quadrature,
+                                            update_values | update_gradients | update_quadrature_points |
+                                                update_JxW_values);
+    const unsigned int                   n = fe_q.n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
 
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
           fv.reinit(cell);
-          cell_matrix = 0;
-          cell_rhs    = 0;
+          cell_matrix   = 0;
+          cell_rhs      = 0;
           const auto id = cell->material_id();
           for (const unsigned int q : fv.quadrature_point_indices())
             {
@@ -103,10 +100,9 @@ namespace protonfem
     rhs.compress(VectorOperation::add);
   }
 
-  template <int dim>
-  LinearSolveReport ElectrostaticsSolver<dim>::solve()
+  template <int dim> LinearSolveReport ElectrostaticsSolver<dim>::solve()
   {
-    TimerOutput::Scope t(timer, "electrostatics: linear solve");
+    TimerOutput::Scope         t(timer, "electrostatics: linear solve");
     PETScWrappers::MPI::Vector x(owned, comm);
     const double               rhs_norm = rhs.l2_norm();
     // An all-zero right-hand side (no charge, all contacts at 0 V) has the
@@ -142,8 +138,8 @@ namespace protonfem
     catch (const SolverControl::NoConvergence &e)
       {
         std::ostringstream s;
-        s << "electrostatics: CG did not converge in " << e.last_step
-          << " iterations (residual " << e.last_residual << ", target " << control.tolerance()
+        s << "electrostatics: CG did not converge in " << e.last_step << " iterations (residual "
+          << e.last_residual << ", target " << control.tolerance()
           << "); raise 'Electrostatics/Linear solver/Max iterations' or try "
              "'Preconditioner = amg' with another 'AMG strong threshold'";
         throw std::runtime_error(s.str());
@@ -155,11 +151,11 @@ namespace protonfem
     return report;
   }
 
-  template <int dim>
-  double ElectrostaticsSolver<dim>::l2_error(const Function<dim> &exact) const
+  template <int dim> double ElectrostaticsSolver<dim>::l2_error(const Function<dim> &exact) const
   {
     const QGauss<dim>   quadrature(fe_q.degree + 2);
-    FEValues<dim>       fv(fe_q, quadrature, update_values | update_quadrature_points | update_JxW_values);
+    FEValues<dim>       fv(fe_q, quadrature,
+                           update_values | update_quadrature_points | update_JxW_values);
     std::vector<double> values(quadrature.size());
     double              local = 0;
     for (const auto &cell : dofs.active_cell_iterators())
@@ -177,7 +173,8 @@ namespace protonfem
   }
 
   template <int dim>
-  std::vector<double> ElectrostaticsSolver<dim>::peak_field_per_region(const unsigned int n_regions) const
+  std::vector<double>
+  ElectrostaticsSolver<dim>::peak_field_per_region(const unsigned int n_regions) const
   {
     const QGaussLobatto<dim>    quadrature(fe_q.degree + 1);
     FEValues<dim>               fv(fe_q, quadrature, update_gradients);
@@ -195,7 +192,8 @@ namespace protonfem
   }
 
   template <int dim>
-  std::vector<Tensor<1, dim>> ElectrostaticsSolver<dim>::mean_field_per_region(const unsigned int n_regions) const
+  std::vector<Tensor<1, dim>>
+  ElectrostaticsSolver<dim>::mean_field_per_region(const unsigned int n_regions) const
   {
     const QGauss<dim>           quadrature(fe_q.degree + 1);
     FEValues<dim>               fv(fe_q, quadrature, update_gradients | update_JxW_values);
@@ -210,8 +208,8 @@ namespace protonfem
             for (unsigned int d = 0; d < dim; ++d)
               sums[cell->material_id() * dim + d] -= grads[q][d] * fv.JxW(q);
         }
-    sums = all_sum(sums, comm);
-    const auto          volume = volume_per_region(n_regions);
+    sums                               = all_sum(sums, comm);
+    const auto                  volume = volume_per_region(n_regions);
     std::vector<Tensor<1, dim>> mean(n_regions);
     for (unsigned int r = 0; r < n_regions; ++r)
       for (unsigned int d = 0; d < dim; ++d)
@@ -220,7 +218,8 @@ namespace protonfem
   }
 
   template <int dim>
-  std::vector<double> ElectrostaticsSolver<dim>::volume_per_region(const unsigned int n_regions) const
+  std::vector<double>
+  ElectrostaticsSolver<dim>::volume_per_region(const unsigned int n_regions) const
   {
     std::vector<double> v(n_regions, 0.0);
     for (const auto &cell : tria.active_cell_iterators())
@@ -234,7 +233,7 @@ namespace protonfem
   {
     const QGauss<dim>           quadrature(fe_q.degree + 1);
     FEValues<dim>               fv(fe_q, quadrature,
-                     update_gradients | update_quadrature_points | update_JxW_values);
+                                   update_gradients | update_quadrature_points | update_JxW_values);
     std::vector<Tensor<1, dim>> grads(quadrature.size());
     double                      local = 0;
     for (const auto &cell : dofs.active_cell_iterators())

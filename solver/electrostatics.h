@@ -24,11 +24,11 @@
 
 namespace protonfem
 {
-  template <int dim>
-  struct ElectrostaticsProblem
+  template <int dim> struct ElectrostaticsProblem
   {
     /// Relative permittivity at a point of a cell with the given region id.
-    std::function<double(const dealii::Point<dim> &, dealii::types::material_id)> relative_permittivity;
+    std::function<double(const dealii::Point<dim> &, dealii::types::material_id)>
+        relative_permittivity;
     /// Charge density divided by eps0 [V/m^2] (so that -div(eps_r grad phi) = this).
     std::function<double(const dealii::Point<dim> &, dealii::types::material_id)> charge_over_eps0;
     /// Dirichlet potential [V] per boundary id; every other boundary is natural
@@ -45,8 +45,7 @@ namespace protonfem
     double       final_residual = 0;
   };
 
-  template <int dim>
-  class ElectrostaticsSolver
+  template <int dim> class ElectrostaticsSolver
   {
   public:
     ElectrostaticsSolver(dealii::parallel::TriangulationBase<dim> &tria, unsigned int fe_degree,
@@ -59,11 +58,11 @@ namespace protonfem
     /// Throws std::runtime_error (naming iterations and residual) on failure.
     LinearSolveReport solve();
 
-    const dealii::DoFHandler<dim>          &dof_handler() const { return dofs; }
-    const dealii::FE_Q<dim>                &fe() const { return fe_q; }
+    const dealii::DoFHandler<dim> &dof_handler() const { return dofs; }
+    const dealii::FE_Q<dim>       &fe() const { return fe_q; }
     /// Solution with ghost entries (readable on locally relevant DoFs).
     const dealii::PETScWrappers::MPI::Vector &solution() const { return ghosted_solution; }
-    dealii::types::global_dof_index         n_dofs() const { return dofs.n_dofs(); }
+    dealii::types::global_dof_index           n_dofs() const { return dofs.n_dofs(); }
 
     /// ||phi_h - phi||_{L2} with a (degree+2)-point Gauss rule.
     double l2_error(const dealii::Function<dim> &exact) const;
@@ -86,9 +85,9 @@ namespace protonfem
     dealii::TimerOutput                      &timer;
     dealii::ConditionalOStream               &pcout;
 
-    dealii::IndexSet                      owned, relevant;
-    dealii::AffineConstraints<double>     constraints;
+    dealii::IndexSet                         owned, relevant;
+    dealii::AffineConstraints<double>        constraints;
     dealii::PETScWrappers::MPI::SparseMatrix matrix;
-    dealii::PETScWrappers::MPI::Vector    rhs, ghosted_solution;
+    dealii::PETScWrappers::MPI::Vector       rhs, ghosted_solution;
   };
 } // namespace protonfem

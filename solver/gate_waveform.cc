@@ -18,8 +18,10 @@ namespace protonfem
     prm.declare_entry("Type", "pulse", Patterns::Selection("dc|pulse|train|table"),
                       "dc: constant Base voltage + Amplitude; pulse: one trapezoidal pulse; train: "
                       "Count pulses every Period; table: piecewise linear from Table.");
-    prm.declare_entry("Base voltage", "0", Patterns::Double(-1e3, 1e3), "Voltage outside pulses [V].");
-    prm.declare_entry("Amplitude", "10", Patterns::Double(-1e3, 1e3), "Pulse height above the base [V].");
+    prm.declare_entry("Base voltage", "0", Patterns::Double(-1e3, 1e3),
+                      "Voltage outside pulses [V].");
+    prm.declare_entry("Amplitude", "10", Patterns::Double(-1e3, 1e3),
+                      "Pulse height above the base [V].");
     prm.declare_entry("Delay", "1e-9", Patterns::Double(0), "Start of the first pulse [s].");
     prm.declare_entry("Rise time", "0.1e-9", Patterns::Double(0), "Linear rise [s].");
     prm.declare_entry("Width", "5e-9", Patterns::Double(0), "Time at full amplitude [s].");
@@ -37,16 +39,16 @@ namespace protonfem
   {
     const std::string p = "Time stepping/Gate waveform/";
     prm.enter_subsection("Gate waveform");
-    type            = prm.get("Type");
-    initial_voltage = prm.get_double("Base voltage");
-    amplitude       = prm.get_double("Amplitude");
-    delay           = prm.get_double("Delay");
-    rise_time       = prm.get_double("Rise time");
-    width           = prm.get_double("Width");
-    fall_time       = prm.get_double("Fall time");
-    period          = prm.get_double("Period");
-    count           = prm.get_integer("Count");
-    alternate_sign  = prm.get_bool("Alternate sign");
+    type                   = prm.get("Type");
+    initial_voltage        = prm.get_double("Base voltage");
+    amplitude              = prm.get_double("Amplitude");
+    delay                  = prm.get_double("Delay");
+    rise_time              = prm.get_double("Rise time");
+    width                  = prm.get_double("Width");
+    fall_time              = prm.get_double("Fall time");
+    period                 = prm.get_double("Period");
+    count                  = prm.get_integer("Count");
+    alternate_sign         = prm.get_bool("Alternate sign");
     const std::string text = prm.get("Table");
     prm.leave_subsection();
     if (type == "train" && period < rise_time + width + fall_time)
@@ -72,8 +74,10 @@ namespace protonfem
               {
                 ok = false;
               }
-            if (!ok || !std::isfinite(t) || !std::isfinite(v) || (!table.empty() && t <= table.back().first))
-              throw InputError(file, p + "Table", text, "'t0:V0, t1:V1, ...' with finite values and t increasing");
+            if (!ok || !std::isfinite(t) || !std::isfinite(v) ||
+                (!table.empty() && t <= table.back().first))
+              throw InputError(file, p + "Table", text,
+                               "'t0:V0, t1:V1, ...' with finite values and t increasing");
             table.emplace_back(t, v);
           }
         if (table.empty())

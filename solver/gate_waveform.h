@@ -14,22 +14,22 @@ namespace protonfem
   class GateWaveform
   {
   public:
-    std::string type = "dc"; ///< dc | pulse | train | table
-    double      initial_voltage = 0;  ///< V before and between pulses
-    double      amplitude       = 1;  ///< pulse height above the base [V]
-    double      delay           = 0;  ///< start of the first pulse [s]
-    double      rise_time       = 0;  ///< [s]
-    double      width           = 0;  ///< time at full amplitude [s]
-    double      fall_time       = 0;  ///< [s]
-    double      period          = 0;  ///< train period [s]
-    unsigned    count           = 1;  ///< pulses in a train
-    bool        alternate_sign  = false;
+    std::string                            type            = "dc"; ///< dc | pulse | train | table
+    double                                 initial_voltage = 0;    ///< V before and between pulses
+    double                                 amplitude       = 1; ///< pulse height above the base [V]
+    double                                 delay           = 0; ///< start of the first pulse [s]
+    double                                 rise_time       = 0; ///< [s]
+    double                                 width           = 0; ///< time at full amplitude [s]
+    double                                 fall_time       = 0; ///< [s]
+    double                                 period          = 0; ///< train period [s]
+    unsigned                               count           = 1; ///< pulses in a train
+    bool                                   alternate_sign  = false;
     std::vector<std::pair<double, double>> table; ///< (t, V), t increasing
 
     static void declare(dealii::ParameterHandler &prm);
     void        parse(dealii::ParameterHandler &prm, const std::string &file);
 
-    double              value(double t) const;
+    double value(double t) const;
     /// Times in [0, t_end] where the waveform has a corner, sorted.
     std::vector<double> breakpoints(double t_end) const;
 

@@ -14,28 +14,23 @@ namespace protonfem
   public:
     /// A message naming where (file), what (parameter), the offending value and
     /// what would have been allowed.
-    InputError(const std::string &file,
-               const std::string &parameter,
-               const std::string &value,
+    InputError(const std::string &file, const std::string &parameter, const std::string &value,
                const std::string &allowed)
-      : std::runtime_error(compose(file, parameter, value, allowed))
-    {}
+        : std::runtime_error(compose(file, parameter, value, allowed))
+    {
+    }
 
     /// A free-form message for errors that do not fit the pattern above
     /// (e.g. a file that cannot be opened).
-    explicit InputError(const std::string &message)
-      : std::runtime_error(message)
-    {}
+    explicit InputError(const std::string &message) : std::runtime_error(message) {}
 
   private:
-    static std::string compose(const std::string &file,
-                               const std::string &parameter,
-                               const std::string &value,
-                               const std::string &allowed)
+    static std::string compose(const std::string &file, const std::string &parameter,
+                               const std::string &value, const std::string &allowed)
     {
       std::ostringstream s;
-      s << "input error in " << (file.empty() ? "<input>" : file) << ": parameter '"
-        << parameter << "' has value '" << value << "'; allowed: " << allowed;
+      s << "input error in " << (file.empty() ? "<input>" : file) << ": parameter '" << parameter
+        << "' has value '" << value << "'; allowed: " << allowed;
       return s.str();
     }
   };

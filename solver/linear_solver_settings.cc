@@ -7,11 +7,14 @@ namespace protonfem
   void LinearSolverSettings::declare(dealii::ParameterHandler &prm)
   {
     prm.enter_subsection("Linear solver");
-    prm.declare_entry("Preconditioner", "amg", Patterns::Selection("amg|jacobi"),
-                      "Preconditioner of the conjugate-gradient solve: amg (hypre BoomerAMG) or jacobi.");
-    prm.declare_entry("Relative tolerance", "1e-12", Patterns::Double(1e-16, 1e-2),
-                      "Stop when the residual norm falls below this times the right-hand side norm.");
-    prm.declare_entry("Max iterations", "2000", Patterns::Integer(1, 1000000), "Iteration limit; "
+    prm.declare_entry(
+        "Preconditioner", "amg", Patterns::Selection("amg|jacobi"),
+        "Preconditioner of the conjugate-gradient solve: amg (hypre BoomerAMG) or jacobi.");
+    prm.declare_entry(
+        "Relative tolerance", "1e-12", Patterns::Double(1e-16, 1e-2),
+        "Stop when the residual norm falls below this times the right-hand side norm.");
+    prm.declare_entry("Max iterations", "2000", Patterns::Integer(1, 1000000),
+                      "Iteration limit; "
                       "exceeding it is a solver failure.");
     prm.declare_entry("AMG strong threshold", "-1", Patterns::Double(-1, 1),
                       "BoomerAMG strength threshold in [0, 1); -1 = 0.25 in 1D/2D and 0.7 in 3D.");

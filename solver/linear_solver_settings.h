@@ -11,15 +11,15 @@ namespace protonfem
 {
   struct LinearSolverSettings
   {
-    std::string  preconditioner   = "amg"; ///< amg | jacobi
+    std::string  preconditioner     = "amg"; ///< amg | jacobi
     double       relative_tolerance = 1e-12;
-    unsigned int max_iterations   = 2000;
+    unsigned int max_iterations     = 2000;
     /// BoomerAMG strength threshold; negative = pick by dimension
     /// (0.25 in 1D/2D, 0.7 in 3D, measured in docs/numerics.md).
-    double       amg_strong_threshold = -1;
+    double amg_strong_threshold = -1;
     /// Levels of aggressive coarsening; negative = pick by dimension.
-    int          amg_aggressive_coarsening_levels = -1;
-    double       amg_max_row_sum = 0.9;
+    int    amg_aggressive_coarsening_levels = -1;
+    double amg_max_row_sum                  = 0.9;
 
     double strong_threshold(int dim) const
     {

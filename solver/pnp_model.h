@@ -37,20 +37,20 @@ namespace protonfem
 
   struct RegionModel
   {
-    double eps_r          = 1;
-    bool   hosts_protons  = false;
+    double eps_r         = 1;
+    bool   hosts_protons = false;
     /// Mobile proton charge enters Poisson (electrolyte) or is compensated
     /// locally by electrons (mixed conductor such as HxWO3).
-    bool   proton_charge  = false;
+    bool proton_charge = false;
     /// Electronic conductor (phi fixed at the channel potential in the layer).
-    bool   conductor      = false;
-    double c0             = 0; ///< nondim equilibrium density (also the background charge)
-    double c_max          = 1; ///< nondim site density
-    double e_site         = 0; ///< E_site / kT
-    double diffusivity    = 0; ///< D / D_ref
-    double field_scale    = 0; ///< E0 L0 / V_T in units of |grad phi_hat|; 0 = no enhancement
-    double fixed_charge   = 0; ///< rho_fix / (q c_ref)
-    double breakdown      = 0; ///< [V/m], 0 = unknown
+    bool   conductor    = false;
+    double c0           = 0; ///< nondim equilibrium density (also the background charge)
+    double c_max        = 1; ///< nondim site density
+    double e_site       = 0; ///< E_site / kT
+    double diffusivity  = 0; ///< D / D_ref
+    double field_scale  = 0; ///< E0 L0 / V_T in units of |grad phi_hat|; 0 = no enhancement
+    double fixed_charge = 0; ///< rho_fix / (q c_ref)
+    double breakdown    = 0; ///< [V/m], 0 = unknown
 
     /// Density from the unknowns (nondim).
     double density(const double mu, const double phi) const

@@ -24,30 +24,35 @@ namespace protonfem
                       "electrochemical potential/kT beyond the second-order predictor).");
     prm.declare_entry("Max step cuts", "12", Patterns::Integer(0, 60),
                       "Times a failed step is halved and retried before the run fails.");
-    prm.declare_entry("Snapshot times", "", Patterns::Anything(),
-                      "Comma-separated times [s] at which fields are written (steps land on them).");
+    prm.declare_entry(
+        "Snapshot times", "", Patterns::Anything(),
+        "Comma-separated times [s] at which fields are written (steps land on them).");
     prm.declare_entry("Max gate voltage change", "0.25", Patterns::Double(1e-6),
                       "Largest change of the gate voltage within one step [V]: steps through "
                       "rising and falling edges are limited so that Newton starts close.");
-    prm.declare_entry("Progress every", "1", Patterns::Integer(1), "Print a progress line every N steps.");
+    prm.declare_entry("Progress every", "1", Patterns::Integer(1),
+                      "Print a progress line every N steps.");
     GateWaveform::declare(prm);
     prm.leave_subsection();
 
     prm.enter_subsection("Transport");
-    prm.declare_entry("Gate proton exchange", "reservoir", Patterns::Selection("reservoir|blocking"),
-                      "reservoir: the Pd gate holds the proton density at the gate face at "
-                      "'Reservoir proton density' (ideal, fast exchange); blocking: no proton flux.");
+    prm.declare_entry(
+        "Gate proton exchange", "reservoir", Patterns::Selection("reservoir|blocking"),
+        "reservoir: the Pd gate holds the proton density at the gate face at "
+        "'Reservoir proton density' (ideal, fast exchange); blocking: no proton flux.");
     prm.declare_entry("Reservoir proton density", "-1", Patterns::Double(),
                       "Proton density held at the gate face [m^-3]; < 0: the top layer's c0.");
     prm.declare_entry("Field enhancement", "material", Patterns::Selection("material|off"),
                       "material: use each material's mobility law (hopping: sinh enhancement); "
                       "off: g = 1 everywhere (classical Nernst-Planck).");
-    prm.declare_entry("Channel electrostatics", "conductor", Patterns::Selection("conductor|dielectric"),
-                      "conductor: mixed-conductor layers (WO3) are electronic conductors, an "
-                      "equipotential at 'Channel potential' whose electrons compensate inserted "
-                      "protons; dielectric: they keep their permittivity and protons drift in the field.");
-    prm.declare_entry("Channel potential", "0", Patterns::Double(-1e3, 1e3),
-                      "Electron Fermi potential of the channel [V] (the source/drain bias during programming).");
+    prm.declare_entry(
+        "Channel electrostatics", "conductor", Patterns::Selection("conductor|dielectric"),
+        "conductor: mixed-conductor layers (WO3) are electronic conductors, an "
+        "equipotential at 'Channel potential' whose electrons compensate inserted "
+        "protons; dielectric: they keep their permittivity and protons drift in the field.");
+    prm.declare_entry(
+        "Channel potential", "0", Patterns::Double(-1e3, 1e3),
+        "Electron Fermi potential of the channel [V] (the source/drain bias during programming).");
     prm.declare_entry("Max Newton iterations", "25", Patterns::Integer(1, 500), "Per time step.");
     prm.declare_entry("Newton tolerance", "1e-9", Patterns::Double(1e-15, 1e-2),
                       "Converged when the largest update of phi/V_T and mu/kT is below this.");
@@ -61,14 +66,14 @@ namespace protonfem
   {
     const std::string p = "Time stepping/";
     prm.enter_subsection("Time stepping");
-    end_time        = prm.get_double("End time");
-    initial_step    = prm.get_double("Initial step");
-    min_step        = prm.get_double("Min step");
-    max_step        = prm.get_double("Max step");
-    error_tolerance = prm.get_double("Error tolerance");
-    max_step_cuts   = prm.get_integer("Max step cuts");
-    progress_every  = prm.get_integer("Progress every");
-    max_voltage_change = prm.get_double("Max gate voltage change");
+    end_time                = prm.get_double("End time");
+    initial_step            = prm.get_double("Initial step");
+    min_step                = prm.get_double("Min step");
+    max_step                = prm.get_double("Max step");
+    error_tolerance         = prm.get_double("Error tolerance");
+    max_step_cuts           = prm.get_integer("Max step cuts");
+    progress_every          = prm.get_integer("Progress every");
+    max_voltage_change      = prm.get_double("Max gate voltage change");
     const std::string snaps = prm.get("Snapshot times");
     waveform.parse(prm, file);
     prm.leave_subsection();
@@ -79,7 +84,7 @@ namespace protonfem
         initial_step > max_step)
       throw InputError(file, p + "Initial step/Min step/Max step",
                        std::to_string(initial_step) + ", " + std::to_string(min_step) + ", " +
-                         std::to_string(max_step),
+                           std::to_string(max_step),
                        "0 < Min step <= Initial step <= Max step");
     snapshot_times.clear();
     for (const auto &s : dealii::Utilities::split_string_list(snaps, ','))
@@ -100,14 +105,14 @@ namespace protonfem
     std::sort(snapshot_times.begin(), snapshot_times.end());
 
     prm.enter_subsection("Transport");
-    gate_exchange         = prm.get("Gate proton exchange");
-    reservoir_density     = prm.get_double("Reservoir proton density");
-    field_enhancement     = prm.get("Field enhancement");
+    gate_exchange          = prm.get("Gate proton exchange");
+    reservoir_density      = prm.get_double("Reservoir proton density");
+    field_enhancement      = prm.get("Field enhancement");
     channel_electrostatics = prm.get("Channel electrostatics");
-    channel_potential     = prm.get_double("Channel potential");
-    max_newton_iterations = prm.get_integer("Max Newton iterations");
-    newton_tolerance      = prm.get_double("Newton tolerance");
-    linear_solver         = prm.get("Linear solver");
+    channel_potential      = prm.get_double("Channel potential");
+    max_newton_iterations  = prm.get_integer("Max Newton iterations");
+    newton_tolerance       = prm.get_double("Newton tolerance");
+    linear_solver          = prm.get("Linear solver");
     prm.leave_subsection();
   }
 } // namespace protonfem

@@ -15,27 +15,27 @@ namespace protonfem
   struct PNPParameters
   {
     // Time stepping
-    double              end_time          = 10e-9;
-    double              initial_step      = 1e-12;
-    double              min_step          = 1e-18;
-    double              max_step          = 1e-9;
-    double              error_tolerance   = 1e-2; ///< local error per step, thermal units
-    unsigned int        max_step_cuts     = 12;
+    double              end_time        = 10e-9;
+    double              initial_step    = 1e-12;
+    double              min_step        = 1e-18;
+    double              max_step        = 1e-9;
+    double              error_tolerance = 1e-2; ///< local error per step, thermal units
+    unsigned int        max_step_cuts   = 12;
     GateWaveform        waveform;
     std::vector<double> snapshot_times;
-    unsigned int        progress_every = 1;
+    unsigned int        progress_every     = 1;
     double              max_voltage_change = 0.25; ///< gate voltage change per step [V]
 
     // Transport model
-    std::string gate_exchange     = "reservoir"; ///< reservoir | blocking
-    double      reservoir_density = -1;          ///< [m^-3]; <0: the top layer's c0
-    std::string field_enhancement = "material";  ///< material | off
+    std::string gate_exchange          = "reservoir"; ///< reservoir | blocking
+    double      reservoir_density      = -1;          ///< [m^-3]; <0: the top layer's c0
+    std::string field_enhancement      = "material";  ///< material | off
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
-    double      channel_potential = 0;                ///< [V]
+    double      channel_potential      = 0;           ///< [V]
 
     // Newton
     unsigned int max_newton_iterations = 25;
-    double       newton_tolerance      = 1e-9; ///< max update, thermal units
+    double       newton_tolerance      = 1e-9;     ///< max update, thermal units
     std::string  linear_solver         = "direct"; ///< direct (MUMPS) | gmres (ILU/AMG)
 
     static void declare(dealii::ParameterHandler &prm);

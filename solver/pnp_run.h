@@ -9,6 +9,5 @@
 
 namespace protonfem
 {
-  template <int dim>
-  void run_pnp(const RunParameters &parameters, MPI_Comm comm);
+  template <int dim> void run_pnp(const RunParameters &parameters, MPI_Comm comm);
 } // namespace protonfem

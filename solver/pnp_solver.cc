@@ -31,29 +31,21 @@ namespace protonfem
   } // namespace
 
   template <int dim>
-  PNPSolver<dim>::PNPSolver(parallel::TriangulationBase<dim> &tria, const unsigned int fe_degree,
-                            const std::vector<RegionModel> &regions, const Scaling &scaling,
-                            const PNPParameters &parameters,
-                            const std::map<types::boundary_id, std::function<double(double)>> &contact_voltage,
-                            const double reservoir_density_hat, const double channel_potential,
-                            TimerOutput &timer,
-                            ConditionalOStream &pcout)
-    : comm(tria.get_communicator())
-    , tria(tria)
-    , fe(FE_Q<dim>(fe_degree), 2)
-    , dofs(tria)
-    , regions(regions)
-    , scaling(scaling)
-    , parameters(parameters)
-    , contact_voltage(contact_voltage)
-    , reservoir_density(reservoir_density_hat)
-    , channel_potential(channel_potential)
-    , timer(timer)
-    , pcout(pcout)
-  {}
+  PNPSolver<dim>::PNPSolver(
+      parallel::TriangulationBase<dim> &tria, const unsigned int fe_degree,
+      const std::vector<RegionModel> &regions, const Scaling &scaling,
+      const PNPParameters                                               &parameters,
+      const std::map<types::boundary_id, std::function<double(double)>> &contact_voltage,
+      const double reservoir_density_hat, const double channel_potential, TimerOutput &timer,
+      ConditionalOStream &pcout)
+      : comm(tria.get_communicator()), tria(tria), fe(FE_Q<dim>(fe_degree), 2), dofs(tria),
+        regions(regions), scaling(scaling), parameters(parameters),
+        contact_voltage(contact_voltage), reservoir_density(reservoir_density_hat),
+        channel_potential(channel_potential), timer(timer), pcout(pcout)
+  {
+  }
 
-  template <int dim>
-  void PNPSolver<dim>::setup()
+  template <int dim> void PNPSolver<dim>::setup()
   {
     TimerOutput::Scope t(timer, "pnp: setup");
     dofs.distribute_dofs(fe);
@@ -62,7 +54,7 @@ namespace protonfem
 
     // Which mu-DoFs touch a proton-hosting cell: marked from owned cells,
     // summed over ranks, then read on every locally relevant DoF.
-    PETScWrappers::MPI::Vector touched(owned, comm);
+    PETScWrappers::MPI::Vector           touched(owned, comm);
     std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
@@ -80,7 +72,7 @@ namespace protonfem
     zero_constraints.reinit(relevant);
     DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
     const ComponentMask phi_mask = fe.component_mask(phi_c), mu_mask = fe.component_mask(mu_c);
-    const IndexSet      all_mu   = DoFTools::extract_dofs(dofs, mu_mask);
+    const IndexSet      all_mu = DoFTools::extract_dofs(dofs, mu_mask);
     for (const auto i : relevant)
       if (all_mu.is_element(i) && touched_ghosted(i) == 0 && !zero_constraints.is_constrained(i))
         zero_constraints.add_line(i);
@@ -150,7 +142,8 @@ namespace protonfem
   }
 
   template <int dim>
-  void PNPSolver<dim>::apply_dirichlet_values(PETScWrappers::MPI::Vector &y, const double time) const
+  void PNPSolver<dim>::apply_dirichlet_values(PETScWrappers::MPI::Vector &y,
+                                              const double                time) const
   {
     const double vt = scaling.thermal_voltage();
     for (const auto &[id, set] : contact_phi_dofs)
@@ -171,11 +164,13 @@ namespace protonfem
         for (const auto &cell : tria.active_cell_iterators())
           if (!cell->is_artificial())
             for (const unsigned int f : cell->face_indices())
-              if (cell->face(f)->at_boundary() && cell->face(f)->boundary_id() == boundary_ids::gate)
+              if (cell->face(f)->at_boundary() &&
+                  cell->face(f)->boundary_id() == boundary_ids::gate)
                 r = &regions[cell->material_id()];
         if (r != nullptr)
           {
-            const double mu = r->potential_for(reservoir_density, contact_voltage.at(boundary_ids::gate)(time) / vt);
+            const double mu = r->potential_for(reservoir_density,
+                                               contact_voltage.at(boundary_ids::gate)(time) / vt);
             for (const auto i : gate_mu_dofs)
               if (owned.is_element(i))
                 y(i) = mu;
@@ -184,8 +179,7 @@ namespace protonfem
     y.compress(VectorOperation::insert);
   }
 
-  template <int dim>
-  void PNPSolver<dim>::set_initial_guess(const double time)
+  template <int dim> void PNPSolver<dim>::set_initial_guess(const double time)
   {
     current = 0;
     std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
@@ -213,8 +207,8 @@ namespace protonfem
   void PNPSolver<dim>::assemble(const double a0, const double a1, const double a2, const double dt)
   {
     TimerOutput::Scope t(timer, "pnp: assembly");
-    jacobian = 0;
-    rhs      = 0;
+    jacobian       = 0;
+    rhs            = 0;
     const double L = scaling.length, lambda = scaling.poisson_coupling();
     const double jxw_scale = std::pow(L, -dim);
 
@@ -240,8 +234,8 @@ namespace protonfem
       if (cell->is_locally_owned())
         {
           fv.reinit(cell);
-          cell_matrix = 0;
-          cell_rhs    = 0;
+          cell_matrix          = 0;
+          cell_rhs             = 0;
           const RegionModel &r = regions[cell->material_id()];
           fv[phi_c].get_function_values(ghosted, phi);
           fv[phi_c].get_function_gradients(ghosted, gphi);
@@ -267,13 +261,13 @@ namespace protonfem
               if (fe.system_to_component_index(i).first == 1)
                 {
                   const double x = double(ghosted(idx[i])) - double(ghosted(idx[phi_partner[i]]));
-                  row_ell[i]     = std::min(600.0, std::max(0.0, std::abs(x) - 30.0)); // no overflow
+                  row_ell[i] = std::min(600.0, std::max(0.0, std::abs(x) - 30.0)); // no overflow
                   row_saturated[i] = x - r.e_site > 0;
                 }
           for (unsigned int q = 0; q < nq; ++q)
             {
-              const double         w  = fv.JxW(q) * jxw_scale;
-              const Tensor<1, dim> gp = gphi[q] * L;
+              const double         w   = fv.JxW(q) * jxw_scale;
+              const Tensor<1, dim> gp  = gphi[q] * L;
               double               rho = r.fixed_charge, drho = 0; // drho = d rho / d mu
               double               c = 0, s = 0, slope = 0, g = 1, dg = 0;
               Tensor<1, dim>       gm, dir;
@@ -287,7 +281,7 @@ namespace protonfem
                       rho += c - r.c0;
                       drho = s;
                     }
-                  const double gn   = gp.norm();
+                  const double gn = gp.norm();
                   r.enhancement(gn, g, dg);
                   slope = r.saturation_slope(mu[q], phi[q]); // (dM/dmu) / M
                   if (gn > 0)
@@ -305,12 +299,17 @@ namespace protonfem
                       // scaled quantities of this row
                       const double ell = row_ell[i];
                       const double eta = mu[q] - phi[q] - r.e_site;
-                      const double eo = mu_o[q] - phi_o[q] - r.e_site, eoo = mu_oo[q] - phi_oo[q] - r.e_site;
+                      const double eo  = mu_o[q] - phi_o[q] - r.e_site,
+                                   eoo = mu_oo[q] - phi_oo[q] - r.e_site;
                       const double m_rate =
-                        row_saturated[i] ? -(a0 * r.scaled_vacancies(eta, ell) + a1 * r.scaled_vacancies(eo, ell) +
-                                             a2 * r.scaled_vacancies(eoo, ell)) / dt
-                                         : (a0 * r.scaled_density(eta, ell) + a1 * r.scaled_density(eo, ell) +
-                                            a2 * r.scaled_density(eoo, ell)) / dt;
+                          row_saturated[i]
+                              ? -(a0 * r.scaled_vacancies(eta, ell) +
+                                  a1 * r.scaled_vacancies(eo, ell) +
+                                  a2 * r.scaled_vacancies(eoo, ell)) /
+                                    dt
+                              : (a0 * r.scaled_density(eta, ell) + a1 * r.scaled_density(eo, ell) +
+                                 a2 * r.scaled_density(eoo, ell)) /
+                                    dt;
                       ss[i] = r.scaled_derivative(eta, ell);
                       cell_rhs(i) -= (m_rate * vi + r.diffusivity * ss[i] * g * gm * gi) * w;
                     }
@@ -331,7 +330,8 @@ namespace protonfem
                             r.diffusivity * ss[i] * (slope * vj * g * gm + g * gj) * gi;
                       else if (ci == 1 && cj == 0 && r.hosts_protons)
                         a = -a0 / dt * ss[i] * vj * vi +
-                            r.diffusivity * ss[i] * (-slope * vj * g * gm + dg * (dir * gj) * gm) * gi;
+                            r.diffusivity * ss[i] * (-slope * vj * g * gm + dg * (dir * gj) * gm) *
+                                gi;
                       cell_matrix(i, j) += a * w;
                     }
                 }
@@ -371,7 +371,7 @@ namespace protonfem
     // (relative to c_ref), changes of mu move no measurable charge and must
     // not hold up Newton or the step size (there mu is fixed only to
     // round-off).
-    double m = 0;
+    double         m        = 0;
     const IndexSet mu_owned = [&] {
       IndexSet s(dofs.n_dofs());
       for (const auto &[imu, iphi, r] : mu_nodes)
@@ -390,7 +390,7 @@ namespace protonfem
         // round-off in c_max - c at 1e-10 of c_ref whatever the floor.
         const bool   filled = ghosted(imu) - ghosted(iphi) - regions[r].e_site > 0;
         const double f      = filled ? std::max(floor, 1e-10) : floor;
-        m = std::max(m, std::abs(v(imu)) * std::min(1.0, s / f));
+        m                   = std::max(m, std::abs(v(imu)) * std::min(1.0, s / f));
       }
     return Utilities::MPI::max(m, comm);
   }
@@ -406,8 +406,8 @@ namespace protonfem
       {
         assemble(a0, a1, a2, dt);
         {
-          TimerOutput::Scope  t(timer, "pnp: linear solve");
-          SolverControl control(1000, 1e-12 * rhs.l2_norm() + 1e-300, false, false);
+          TimerOutput::Scope t(timer, "pnp: linear solve");
+          SolverControl      control(1000, 1e-12 * rhs.l2_norm() + 1e-300, false, false);
           update = 0;
           try
             {
@@ -419,8 +419,8 @@ namespace protonfem
                 }
               else
                 {
-                  PETScWrappers::SolverGMRES gmres(control, comm,
-                                                   PETScWrappers::SolverGMRES::AdditionalData(200));
+                  PETScWrappers::SolverGMRES             gmres(control, comm,
+                                                               PETScWrappers::SolverGMRES::AdditionalData(200));
                   PETScWrappers::PreconditionBlockJacobi prec(jacobian);
                   gmres.solve(jacobian, update, rhs, prec);
                   report.linear_iterations += control.last_step();
@@ -449,14 +449,14 @@ namespace protonfem
             update.compress(VectorOperation::insert);
           }
         current += update;
-        ghosted                = current;
-        report.iterations      = it;
+        ghosted           = current;
+        report.iterations = it;
         // Weighted: where the layer is emptied (or filled) beyond the floor
         // (relative to c_ref), mu moves no measurable charge.
-        report.last_update     = weighted_max(update, 1e-20);
+        report.last_update = weighted_max(update, 1e-20);
         if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
-          pcout << "    newton " << it << ": raw max update " << raw << ", weighted " << report.last_update
-                << ", |rhs| " << rhs.l2_norm() << std::endl;
+          pcout << "    newton " << it << ": raw max update " << raw << ", weighted "
+                << report.last_update << ", |rhs| " << rhs.l2_norm() << std::endl;
         if (report.last_update < parameters.newton_tolerance)
           {
             report.converged = true;
@@ -505,32 +505,29 @@ namespace protonfem
     return report;
   }
 
-  template <int dim>
-  void PNPSolver<dim>::accept_step()
+  template <int dim> void PNPSolver<dim>::accept_step()
   {
     older_solution = old_solution;
     old_solution   = current;
     have_older     = true;
   }
 
-  template <int dim>
-  void PNPSolver<dim>::reject_step()
+  template <int dim> void PNPSolver<dim>::reject_step()
   {
     current = before_step;
     ghosted = current;
   }
 
-  template <int dim>
-  unsigned int PNPSolver<dim>::relax_to_equilibrium(const double time)
+  template <int dim> unsigned int PNPSolver<dim>::relax_to_equilibrium(const double time)
   {
     TimerOutput::Scope t(timer, "pnp: equilibrium");
-    double       dt_hat = 1e-3;
-    unsigned int steps  = 0;
+    double             dt_hat = 1e-3;
+    unsigned int       steps  = 0;
     for (; steps < 200; ++steps)
       {
         PETScWrappers::MPI::Vector start(owned, comm);
-        start   = old_solution;
-        current = start;
+        start                = old_solution;
+        current              = start;
         const NewtonReport r = newton(time, 1, -1, 0, dt_hat);
         if (!r.converged)
           {
@@ -538,7 +535,8 @@ namespace protonfem
             ghosted = current;
             dt_hat *= 0.25;
             if (dt_hat < 1e-12)
-              throw std::runtime_error("equilibrium: pseudo-transient relaxation failed to converge");
+              throw std::runtime_error(
+                  "equilibrium: pseudo-transient relaxation failed to converge");
             continue;
           }
         start -= current;
@@ -553,31 +551,32 @@ namespace protonfem
     return steps;
   }
 
-  template <int dim>
-  PNPObservables PNPSolver<dim>::observables(const double time) const
+  template <int dim> PNPObservables PNPSolver<dim>::observables(const double time) const
   {
     PNPObservables o;
     o.time                = time;
     const unsigned int nr = regions.size();
     const double       L = scaling.length, vt = scaling.thermal_voltage();
-    o.gate_voltage = contact_voltage.count(boundary_ids::gate) ? contact_voltage.at(boundary_ids::gate)(time) : 0;
+    o.gate_voltage = contact_voltage.count(boundary_ids::gate)
+                         ? contact_voltage.at(boundary_ids::gate)(time)
+                         : 0;
     std::vector<double> number(nr, 0.0), min_c(nr, 1e300), peak(nr, 0.0);
 
-    const QGauss<dim>   quadrature(fe.degree + 1);
-    FEValues<dim>       fv(fe, quadrature, update_values | update_gradients | update_JxW_values);
-    const QGaussLobatto<dim> corners(fe.degree + 1);
-    FEValues<dim>       fc(fe, corners, update_values | update_gradients);
-    std::vector<double> phi(quadrature.size()), mu(quadrature.size());
-    std::vector<double> phic(corners.size()), muc(corners.size());
+    const QGauss<dim> quadrature(fe.degree + 1);
+    FEValues<dim>     fv(fe, quadrature, update_values | update_gradients | update_JxW_values);
+    const QGaussLobatto<dim>    corners(fe.degree + 1);
+    FEValues<dim>               fc(fe, corners, update_values | update_gradients);
+    std::vector<double>         phi(quadrature.size()), mu(quadrature.size());
+    std::vector<double>         phic(corners.size()), muc(corners.size());
     std::vector<Tensor<1, dim>> gphi(corners.size());
     // Gate metal charge from the Poisson residual at the gate's phi-DoFs
     // (consistent flux: exact for the discrete solution).
-    PETScWrappers::MPI::Vector res(owned, comm);
-    const unsigned int         n = fe.n_dofs_per_cell();
+    PETScWrappers::MPI::Vector           res(owned, comm);
+    const unsigned int                   n = fe.n_dofs_per_cell();
     std::vector<types::global_dof_index> idx(n);
-    Vector<double>             local(n);
-    std::vector<double>        qphi(quadrature.size());
-    std::vector<Tensor<1, dim>> qgphi(quadrature.size());
+    Vector<double>                       local(n);
+    std::vector<double>                  qphi(quadrature.size());
+    std::vector<Tensor<1, dim>>          qgphi(quadrature.size());
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -610,7 +609,8 @@ namespace protonfem
               for (unsigned int i = 0; i < n; ++i)
                 if (fe.system_to_component_index(i).first == 0)
                   local(i) += (r.eps_r * (qgphi[q] * L) * (fv.shape_grad(i, q) * L) -
-                               scaling.poisson_coupling() * rho * fv.shape_value(i, q)) * w;
+                               scaling.poisson_coupling() * rho * fv.shape_value(i, q)) *
+                              w;
             }
           cell->get_dof_indices(idx);
           for (unsigned int i = 0; i < n; ++i)

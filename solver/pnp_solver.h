@@ -45,7 +45,7 @@ namespace protonfem
   struct PNPObservables
   {
     double              time = 0, gate_voltage = 0;
-    std::vector<double> protons_per_region; ///< number (3D), per m (2D), per m^2 (1D)
+    std::vector<double> protons_per_region;     ///< number (3D), per m (2D), per m^2 (1D)
     std::vector<double> min_density_per_region; ///< [m^-3]
     std::vector<double> peak_field_per_region;  ///< [V/m]
     double              gate_metal_charge = 0;  ///< [C] (3D), C/m (2D), C/m^2 (1D)
@@ -53,27 +53,23 @@ namespace protonfem
 
   struct NewtonReport
   {
-    bool         converged          = false;
-    unsigned int iterations         = 0;
-    unsigned int linear_iterations  = 0;
-    double       last_update        = 0;
+    bool         converged         = false;
+    unsigned int iterations        = 0;
+    unsigned int linear_iterations = 0;
+    double       last_update       = 0;
   };
 
-  template <int dim>
-  class PNPSolver
+  template <int dim> class PNPSolver
   {
   public:
     /// @p contact_voltage: potential [V] of each Dirichlet contact as a function of time [s].
-    PNPSolver(dealii::parallel::TriangulationBase<dim>                       &tria,
-              unsigned int                                                    fe_degree,
-              const std::vector<RegionModel>                                 &regions,
-              const Scaling                                                  &scaling,
-              const PNPParameters                                            &parameters,
-              const std::map<dealii::types::boundary_id, std::function<double(double)>> &contact_voltage,
-              double                                                          reservoir_density_hat,
-              double                                                          channel_potential,
-              dealii::TimerOutput                                            &timer,
-              dealii::ConditionalOStream                                     &pcout);
+    PNPSolver(
+        dealii::parallel::TriangulationBase<dim> &tria, unsigned int fe_degree,
+        const std::vector<RegionModel> &regions, const Scaling &scaling,
+        const PNPParameters                                                       &parameters,
+        const std::map<dealii::types::boundary_id, std::function<double(double)>> &contact_voltage,
+        double reservoir_density_hat, double channel_potential, dealii::TimerOutput &timer,
+        dealii::ConditionalOStream &pcout);
 
     void setup();
     /// Uniform equilibrium densities c0 per region at potential 0.
@@ -95,47 +91,48 @@ namespace protonfem
     /// Undo the last step (restore the previous solution).
     void reject_step();
 
-    PNPObservables observables(double time) const;
-    double         n_dofs() const { return dofs.n_dofs(); }
-    const dealii::DoFHandler<dim>          &dof_handler() const { return dofs; }
+    PNPObservables                            observables(double time) const;
+    double                                    n_dofs() const { return dofs.n_dofs(); }
+    const dealii::DoFHandler<dim>            &dof_handler() const { return dofs; }
     const dealii::PETScWrappers::MPI::Vector &solution() const { return ghosted; }
-    const std::vector<RegionModel>         &region_models() const { return regions; }
-    const Scaling                          &scales() const { return scaling; }
+    const std::vector<RegionModel>           &region_models() const { return regions; }
+    const Scaling                            &scales() const { return scaling; }
 
   private:
     void apply_dirichlet_values(dealii::PETScWrappers::MPI::Vector &y, double time) const;
     /// Assemble J and -R for BDF weights (a0, a1, a2) / dt.
-    void assemble(double a0, double a1, double a2, double dt);
+    void         assemble(double a0, double a1, double a2, double dt);
     NewtonReport newton(double time, double a0, double a1, double a2, double dt);
-    double       weighted_max(const dealii::PETScWrappers::MPI::Vector &v, double density_floor) const;
+    double weighted_max(const dealii::PETScWrappers::MPI::Vector &v, double density_floor) const;
 
-    MPI_Comm                                  comm;
-    dealii::parallel::TriangulationBase<dim> &tria;
-    dealii::FESystem<dim>                     fe;
-    dealii::DoFHandler<dim>                   dofs;
-    std::vector<RegionModel>                  regions;
-    Scaling                                   scaling;
-    PNPParameters                             parameters;
+    MPI_Comm                                                            comm;
+    dealii::parallel::TriangulationBase<dim>                           &tria;
+    dealii::FESystem<dim>                                               fe;
+    dealii::DoFHandler<dim>                                             dofs;
+    std::vector<RegionModel>                                            regions;
+    Scaling                                                             scaling;
+    PNPParameters                                                       parameters;
     std::map<dealii::types::boundary_id, std::function<double(double)>> contact_voltage;
-    double                                    reservoir_density;
-    double                                    channel_potential; ///< [V]
-    dealii::IndexSet                          conductor_phi_dofs;
-    dealii::TimerOutput                      &timer;
-    dealii::ConditionalOStream               &pcout;
+    double                                                              reservoir_density;
+    double                                                              channel_potential; ///< [V]
+    dealii::IndexSet                                                    conductor_phi_dofs;
+    dealii::TimerOutput                                                &timer;
+    dealii::ConditionalOStream                                         &pcout;
 
-    dealii::IndexSet                  owned, relevant;
-    dealii::AffineConstraints<double> zero_constraints;
+    dealii::IndexSet                                       owned, relevant;
+    dealii::AffineConstraints<double>                      zero_constraints;
     std::map<dealii::types::boundary_id, dealii::IndexSet> contact_phi_dofs;
-    dealii::IndexSet                  gate_mu_dofs;
+    dealii::IndexSet                                       gate_mu_dofs;
     /// Owned mu-DoFs with the phi-DoF at the same node and a region hosting
     /// protons that touches it (for nodal densities).
-    std::vector<std::tuple<dealii::types::global_dof_index, dealii::types::global_dof_index, unsigned int>>
-      mu_nodes;
+    std::vector<
+        std::tuple<dealii::types::global_dof_index, dealii::types::global_dof_index, unsigned int>>
+        mu_nodes;
 
     dealii::PETScWrappers::MPI::SparseMatrix jacobian;
     dealii::PETScWrappers::MPI::Vector       current, rhs, update;
     dealii::PETScWrappers::MPI::Vector       ghosted, old_solution, older_solution, before_step;
-    bool                                     have_older = false;
+    bool                                     have_older     = false;
     double                                   error_estimate = 0;
   };
 } // namespace protonfem

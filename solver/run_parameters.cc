@@ -18,8 +18,10 @@ namespace protonfem
   {
     prm.enter_subsection("Electrostatics");
     prm.declare_entry("Gate voltage", "1.0", Patterns::Double(-1e3, 1e3), "Gate potential [V].");
-    prm.declare_entry("Source voltage", "0", Patterns::Double(-1e3, 1e3), "Source contact potential [V].");
-    prm.declare_entry("Drain voltage", "0", Patterns::Double(-1e3, 1e3), "Drain contact potential [V].");
+    prm.declare_entry("Source voltage", "0", Patterns::Double(-1e3, 1e3),
+                      "Source contact potential [V].");
+    prm.declare_entry("Drain voltage", "0", Patterns::Double(-1e3, 1e3),
+                      "Drain contact potential [V].");
     prm.declare_entry("Back voltage", "0", Patterns::Double(-1e3, 1e3),
                       "Back contact potential [V] (if Geometry/Back contact).");
     prm.declare_entry("Finite element degree", "1", Patterns::Integer(1, 4),
@@ -61,9 +63,10 @@ namespace protonfem
     prm.leave_subsection();
     if (dealii::Utilities::trim(directory).empty())
       throw InputError(file, "Output/Directory", directory, "a non-empty path");
-    if (base_name.empty() || base_name.find_first_not_of(
-                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
-                               std::string::npos)
+    if (base_name.empty() ||
+        base_name.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+            std::string::npos)
       throw InputError(file, "Output/Base name", base_name, "letters, digits, '_', '-', '.'");
     // A folder that can never be created (its path runs through a regular
     // file) would otherwise only fail after the solve, when results are written.
@@ -85,15 +88,17 @@ namespace protonfem
 
   void RunParameters::declare(ParameterHandler &prm, const std::vector<std::string> &layer_names)
   {
-    prm.declare_entry("Problem", "electrostatics", Patterns::Selection("electrostatics|pnp"),
-                      "electrostatics: the field of the as-built device at the contact voltages; "
-                      "pnp: transient Poisson-Nernst-Planck proton transport under the gate waveform.");
-    prm.declare_entry("Dimension", "3", Patterns::Integer(1, 3),
-                      "1: vertical line through the gate; 2: cross-section along the channel; 3: full device.");
+    prm.declare_entry(
+        "Problem", "electrostatics", Patterns::Selection("electrostatics|pnp"),
+        "electrostatics: the field of the as-built device at the contact voltages; "
+        "pnp: transient Poisson-Nernst-Planck proton transport under the gate waveform.");
+    prm.declare_entry(
+        "Dimension", "3", Patterns::Integer(1, 3),
+        "1: vertical line through the gate; 2: cross-section along the channel; 3: full device.");
     prm.declare_entry("Temperature", "300", Patterns::Double(), "Device temperature [K], > 0.");
     prm.declare_entry("Materials directory", "", Patterns::Anything(),
                       "Folder of material files; empty = the built-in database (" +
-                        default_material_directory() + ").");
+                          default_material_directory() + ").");
     GeometryParameters::declare(prm, layer_names);
     ElectrostaticsParameters::declare(prm);
     OutputParameters::declare(prm);
@@ -132,7 +137,8 @@ namespace protonfem
     {
       ParameterHandler first;
       first.enter_subsection("Geometry");
-      first.declare_entry("Layers", "substrate, channel, electrolyte", Patterns::List(Patterns::Anything(), 1));
+      first.declare_entry("Layers", "substrate, channel, electrolyte",
+                          Patterns::List(Patterns::Anything(), 1));
       first.leave_subsection();
       parse_deck(first, deck, true);
       first.enter_subsection("Geometry");
@@ -140,7 +146,7 @@ namespace protonfem
       first.leave_subsection();
       for (const auto &n : names)
         if (n.empty())
-          throw InputError(deck, "Geometry/Layers", first.get("Layers") , "non-empty layer names");
+          throw InputError(deck, "Geometry/Layers", first.get("Layers"), "non-empty layer names");
     }
 
     // Pass 2: strict.
@@ -163,7 +169,8 @@ namespace protonfem
     if (!fs::is_directory(p.materials_directory))
       throw InputError(deck, "Materials directory", prm.get("Materials directory"),
                        "an existing directory of *.prm material files (relative to the deck's "
-                       "folder); " + p.materials_directory + " is not a directory");
+                       "folder); " +
+                           p.materials_directory + " is not a directory");
     p.materials = MaterialDatabase::load(p.materials_directory);
     p.geometry.parse(prm, names, p.materials, deck, p.dimension);
     p.electrostatics.parse(prm);

@@ -31,8 +31,8 @@ namespace protonfem
 
   struct OutputParameters
   {
-    std::string directory   = "output";
-    std::string base_name   = "device";
+    std::string directory    = "output";
+    std::string base_name    = "device";
     bool        write_fields = true;
 
     static void declare(dealii::ParameterHandler &prm);

@@ -4,10 +4,10 @@
 #include <string>
 
 #ifndef PROTONFEM_VERSION
-#  define PROTONFEM_VERSION "0.0.0"
+#define PROTONFEM_VERSION "0.0.0"
 #endif
 #ifndef PROTONFEM_GIT_REVISION
-#  define PROTONFEM_GIT_REVISION "unknown"
+#define PROTONFEM_GIT_REVISION "unknown"
 #endif
 
 namespace protonfem

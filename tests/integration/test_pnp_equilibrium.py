@@ -56,6 +56,11 @@ for level, (h, hmax, ratio) in enumerate(MESHES):
                     exact = C0 * math.exp(-(r["phi_V"] - mid["phi_V"]) / KT)
                     worst = max(worst, rel(r["proton_density_m3"], exact))
             check(worst < 1e-4, f"V = {V}: Boltzmann profile within {worst:.1e} relative near the gate")
+            # The snapshot's field column: the one-sided gradient in the cell at
+            # the gate is E at that cell's midpoint, within h/lambda_D of E_s.
+            top = max(prof, key=lambda r: r["z_m"])
+            check(rel(top["E_V_per_m"], -e_num) < 0.05,
+                  f"V = {V}: profile E at the gate {top['E_V_per_m']:.4e} V/m ~ -E_s (5%, one-sided)")
             n = rows[0]["protons_electrolyte"]
             check(rel(n, C0 * L) < 1e-12, f"V = {V}: protons {n:.15e} = c0 L {C0 * L:.15e} (closed system)")
 for V in (0.1, 0.3):

@@ -23,6 +23,7 @@ for dim in (1, 2, 3):
                   "Rise time": "0.2e-9", "Width": "1e-9", "Fall time": "0.2e-9"},
         transport={"Gate proton exchange": "reservoir"},
         time={"End time": "2e-9", "Initial step": "2e-11", "Min step": "2e-11", "Max step": "2e-11",
+              "Snapshot times": "1e-9",
               "Error tolerance": "1", "Max gate voltage change": "1000", "Progress every": "100"}))
     run_ok(["run", deck], np=2)
     series[dim] = read_csv(os.path.join(out, "device_timeseries.csv"))
@@ -43,4 +44,15 @@ for dim in (2, 3):
         if d > worst:
             worst, where = d, f"peak field at t = {ra['time_s']:.2e}"
     check(worst < 1e-6, f"{dim}D slab per unit area = 1D to {worst:.1e} (largest: {where})")
+# The 3D snapshot (HDF5 for ParaView) carries the same fields as the time series.
+import h5py
+import numpy as np
+with h5py.File(os.path.join(folder, "d3", "device_0000.h5"), "r") as f:
+    emag = np.array(f["E_magnitude"]).max()
+    cmax = np.array(f["proton_density"]).max()
+    cmin = np.array(f["proton_density"]).min()
+row = min(series[3], key=lambda r: abs(r["time_s"] - 1e-9))
+check(rel(emag, row["peak_field_electrolyte_V_per_m"]) < 1e-6,
+      f"3D snapshot max |E| {emag:.6e} V/m = time-series peak {row['peak_field_electrolyte_V_per_m']:.6e}")
+check(0 < cmin <= cmax <= 1e27 * (1 + 1e-12), f"3D snapshot proton density in (0, c_max]: [{cmin:.3e}, {cmax:.3e}]")
 finish()

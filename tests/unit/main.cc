@@ -9,10 +9,10 @@
 struct MpiFixture
 {
   MpiFixture()
-    : mpi(boost::unit_test::framework::master_test_suite().argc,
-          boost::unit_test::framework::master_test_suite().argv,
-          1)
-  {}
+      : mpi(boost::unit_test::framework::master_test_suite().argc,
+            boost::unit_test::framework::master_test_suite().argv, 1)
+  {
+  }
   dealii::Utilities::MPI::MPI_InitFinalize mpi;
 };
 

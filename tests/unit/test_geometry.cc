@@ -37,18 +37,16 @@ namespace
     return g;
   }
 
-  template <int dim>
-  struct Measures
+  template <int dim> struct Measures
   {
     std::map<types::material_id, double> volume;
     std::map<types::boundary_id, double> area;
     double                               min_cell = 1e300;
   };
 
-  template <int dim>
-  Measures<dim> measure(const GeometryParameters &g)
+  template <int dim> Measures<dim> measure(const GeometryParameters &g)
   {
-    auto          tria = make_parallel_triangulation<dim>(MPI_COMM_WORLD);
+    auto tria = make_parallel_triangulation<dim>(MPI_COMM_WORLD);
     build_stack_mesh(g, *tria);
     Measures<dim> m;
     for (const auto &cell : tria->active_cell_iterators())
@@ -81,7 +79,8 @@ BOOST_AUTO_TEST_CASE(graded_sizes_sum_and_start_at_interface_size)
   for (const double t : {10e-9, 30e-9, 3e-9, 0.5e-9})
     {
       const auto s = graded_cell_sizes(t, 0.2e-9, 5e-9, 1.3);
-      BOOST_TEST(std::accumulate(s.begin(), s.end(), 0.0) == t, boost::test_tools::tolerance(1e-12));
+      BOOST_TEST(std::accumulate(s.begin(), s.end(), 0.0) == t,
+                 boost::test_tools::tolerance(1e-12));
       BOOST_TEST(*std::max_element(s.begin(), s.end()) <= 5e-9 * (1 + 1e-9));
       if (t >= 1e-9)
         {
@@ -109,8 +108,8 @@ BOOST_AUTO_TEST_CASE(stack_2d_regions_and_contacts)
 
 BOOST_AUTO_TEST_CASE(stack_3d_regions_and_contacts)
 {
-  const auto g = device();
-  const auto m = measure<3>(g);
+  const auto   g = device();
+  const auto   m = measure<3>(g);
   const double w = 50e-9;
   BOOST_TEST(m.volume.at(2) == 110e-9 * 10e-9 * w, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(m.area.at(boundary_ids::gate) == 90e-9 * 30e-9, boost::test_tools::tolerance(1e-12));

@@ -21,9 +21,10 @@ namespace
   std::string mutated(const std::string &material, const std::string &pattern,
                       const std::string &replacement)
   {
-    const fs::path dir = fs::temp_directory_path() / ("protonfem_unit_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("protonfem_unit_" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    std::ifstream in(fs::path(PROTONFEM_MATERIALS_DIR) / (material + ".prm"));
+    std::ifstream     in(fs::path(PROTONFEM_MATERIALS_DIR) / (material + ".prm"));
     std::stringstream buf;
     buf << in.rdbuf();
     const std::string text = std::regex_replace(buf.str(), std::regex(pattern), replacement,
@@ -101,7 +102,8 @@ BOOST_AUTO_TEST_CASE(rejects_zero_permittivity)
 BOOST_AUTO_TEST_CASE(rejects_nan_and_text)
 {
   BOOST_TEST(contains(error_of(mutated("SiO2", "Value  = 3.9", "Value  = nan")), "finite number"));
-  BOOST_TEST(contains(error_of(mutated("SiO2", "Value  = 3.9", "Value  = 3.9abc")), "finite number"));
+  BOOST_TEST(
+      contains(error_of(mutated("SiO2", "Value  = 3.9", "Value  = 3.9abc")), "finite number"));
 }
 
 BOOST_AUTO_TEST_CASE(rejects_value_outside_stated_range)
@@ -123,8 +125,8 @@ BOOST_AUTO_TEST_CASE(rejects_density_above_site_density)
   // 2e27 is outside the stated range too; check the range check fires first
   // and then the cross-check with a range that admits it.
   BOOST_TEST(!m.empty());
-  const auto f = mutated("PSG", "Range  = 1e25, 1e27", "Range  = 1e25, 1e28");
-  std::ifstream in(f);
+  const auto        f = mutated("PSG", "Range  = 1e25, 1e27", "Range  = 1e25, 1e28");
+  std::ifstream     in(f);
   std::stringstream buf;
   buf << in.rdbuf();
   std::ofstream(f) << std::regex_replace(buf.str(), std::regex("Value  = 1e26"), "Value  = 2e27");
@@ -140,7 +142,8 @@ BOOST_AUTO_TEST_CASE(rejects_missing_law_parameter)
 
 BOOST_AUTO_TEST_CASE(rejects_unknown_entry_and_name_mismatch)
 {
-  BOOST_TEST(contains(error_of(mutated("SiO2", "set Kind", "set Colour = blue\nset Kind")), "Colour"));
+  BOOST_TEST(
+      contains(error_of(mutated("SiO2", "set Kind", "set Colour = blue\nset Kind")), "Colour"));
   BOOST_TEST(contains(error_of(mutated("SiO2", "set Name = SiO2", "set Name = Quartz")), "Quartz"));
 }
 

@@ -42,9 +42,9 @@ BOOST_AUTO_TEST_CASE(hopping_field_scale_matches_physics_md)
 
 BOOST_AUTO_TEST_CASE(psg_hopping_mobility)
 {
-  const auto db  = MaterialDatabase::load(PROTONFEM_MATERIALS_DIR);
-  const auto &m  = db.get("PSG");
-  const auto law = ProtonMobilityLaw::create(m);
+  const auto  db  = MaterialDatabase::load(PROTONFEM_MATERIALS_DIR);
+  const auto &m   = db.get("PSG");
+  const auto  law = ProtonMobilityLaw::create(m);
   BOOST_REQUIRE(law);
   const double t = 300;
   const double d = arrhenius(m.value(property_names::proton_diffusivity_prefactor),
@@ -52,7 +52,8 @@ BOOST_AUTO_TEST_CASE(psg_hopping_mobility)
   BOOST_TEST(law->diffusivity(t) == d, boost::test_tools::tolerance(1e-14));
   BOOST_TEST(law->field_enhancement(0.0, t) == 1.0);
   const double e0 = hopping_field_scale(m.value(property_names::proton_hopping_distance), t);
-  BOOST_TEST(law->field_enhancement(3 * e0, t) == std::sinh(3.0) / 3.0, boost::test_tools::tolerance(1e-13));
+  BOOST_TEST(law->field_enhancement(3 * e0, t) == std::sinh(3.0) / 3.0,
+             boost::test_tools::tolerance(1e-13));
   // High-field drift flux approaches 2 c a nu' sinh(qaE/2kT): g(E) E grows
   // exponentially, so doubling a large field multiplies g by ~exp(E/E0).
   const double ratio = law->field_enhancement(20 * e0, t) / law->field_enhancement(10 * e0, t);
@@ -63,9 +64,9 @@ BOOST_AUTO_TEST_CASE(psg_hopping_mobility)
 
 BOOST_AUTO_TEST_CASE(wo3_exponential_conductivity)
 {
-  const auto db  = MaterialDatabase::load(PROTONFEM_MATERIALS_DIR);
-  const auto &m  = db.get("WO3");
-  const auto law = ElectronicConductivityLaw::create(m);
+  const auto  db  = MaterialDatabase::load(PROTONFEM_MATERIALS_DIR);
+  const auto &m   = db.get("WO3");
+  const auto  law = ElectronicConductivityLaw::create(m);
   BOOST_REQUIRE(law);
   const double s0 = m.value(property_names::electronic_conductivity_prefactor);
   const double a  = m.value(property_names::electronic_conductivity_exponent);

@@ -27,8 +27,7 @@ namespace
   constexpr double a = M_PI;
   double           b(const unsigned int k) { return 0.3 + 0.5 * k; }
 
-  template <int dim>
-  double u_exact(const Point<dim> &p)
+  template <int dim> double u_exact(const Point<dim> &p)
   {
     double v = 1;
     for (unsigned int k = 0; k < dim; ++k)
@@ -36,8 +35,7 @@ namespace
     return v;
   }
 
-  template <int dim>
-  Tensor<1, dim> u_grad(const Point<dim> &p)
+  template <int dim> Tensor<1, dim> u_grad(const Point<dim> &p)
   {
     Tensor<1, dim> g;
     for (unsigned int j = 0; j < dim; ++j)
@@ -50,8 +48,7 @@ namespace
     return g;
   }
 
-  template <int dim>
-  double eps(const Point<dim> &p)
+  template <int dim> double eps(const Point<dim> &p)
   {
     double c = 1;
     for (unsigned int k = 0; k < dim; ++k)
@@ -59,8 +56,7 @@ namespace
     return 1 + 0.5 * c;
   }
 
-  template <int dim>
-  Tensor<1, dim> eps_grad(const Point<dim> &p)
+  template <int dim> Tensor<1, dim> eps_grad(const Point<dim> &p)
   {
     Tensor<1, dim> g;
     for (unsigned int j = 0; j < dim; ++j)
@@ -73,15 +69,13 @@ namespace
     return g;
   }
 
-  template <int dim>
-  double f(const Point<dim> &p)
+  template <int dim> double f(const Point<dim> &p)
   {
     // -div(eps grad u) = -(grad eps . grad u + eps lap u), lap u = -dim a^2 u
     return -(eps_grad(p) * u_grad(p) - eps(p) * dim * a * a * u_exact(p));
   }
 
-  template <int dim>
-  class Exact : public Function<dim>
+  template <int dim> class Exact : public Function<dim>
   {
   public:
     double value(const Point<dim> &p, unsigned int = 0) const override { return u_exact(p); }
@@ -100,11 +94,13 @@ namespace
         tria->refine_global(r);
 
         ElectrostaticsProblem<dim> problem;
-        problem.relative_permittivity = [](const Point<dim> &p, types::material_id) { return eps(p); };
-        problem.charge_over_eps0      = [](const Point<dim> &p, types::material_id) { return f(p); };
-        problem.dirichlet[0]          = std::make_shared<Exact<dim>>();
+        problem.relative_permittivity = [](const Point<dim> &p, types::material_id) {
+          return eps(p);
+        };
+        problem.charge_over_eps0 = [](const Point<dim> &p, types::material_id) { return f(p); };
+        problem.dirichlet[0]     = std::make_shared<Exact<dim>>();
 
-        TimerOutput          timer(MPI_COMM_WORLD, pcout, TimerOutput::never, TimerOutput::wall_times);
+        TimerOutput timer(MPI_COMM_WORLD, pcout, TimerOutput::never, TimerOutput::wall_times);
         ConditionalOStream   quiet(std::cout, false);
         LinearSolverSettings settings;
         settings.relative_tolerance = 1e-13;

@@ -544,11 +544,17 @@ namespace protonfem
         old_solution        = current;
         older_solution      = current;
         if (change < 1e-9 && dt_hat > 1e3)
-          break;
+          {
+            have_older = false;
+            return steps + 1;
+          }
         dt_hat *= 4;
       }
-    have_older = false;
-    return steps;
+    // Not settled: say so rather than start the transient from a state that
+    // is not the equilibrium the user asked for.
+    throw std::runtime_error("equilibrium at t = 0: the pseudo-transient relaxation did not settle in "
+                             "200 steps; refine the mesh at the interfaces or start from a smaller "
+                             "gate voltage ('Base voltage')");
   }
 
   template <int dim> PNPObservables PNPSolver<dim>::observables(const double time) const

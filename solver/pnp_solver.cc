@@ -128,6 +128,17 @@ namespace protonfem
             }
         }
 
+    mu_owned = IndexSet(dofs.n_dofs());
+    for (const auto &[imu, iphi, r] : mu_nodes)
+      mu_owned.add_index(imu);
+    mu_owned.compress();
+    gate_region = nullptr;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (!cell->is_artificial())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->face(f)->at_boundary() && cell->face(f)->boundary_id() == boundary_ids::gate)
+            gate_region = &regions[cell->material_id()];
+
     DynamicSparsityPattern dsp(relevant);
     DoFTools::make_sparsity_pattern(dofs, dsp, zero_constraints, false);
     SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
@@ -160,13 +171,7 @@ namespace protonfem
       {
         // The reservoir fixes the density at the gate face: mu there follows
         // the gate potential. The gate touches one layer (the top one).
-        const RegionModel *r = nullptr;
-        for (const auto &cell : tria.active_cell_iterators())
-          if (!cell->is_artificial())
-            for (const unsigned int f : cell->face_indices())
-              if (cell->face(f)->at_boundary() &&
-                  cell->face(f)->boundary_id() == boundary_ids::gate)
-                r = &regions[cell->material_id()];
+        const RegionModel *r = gate_region;
         if (r != nullptr)
           {
             const double mu = r->potential_for(reservoir_density,
@@ -371,14 +376,7 @@ namespace protonfem
     // (relative to c_ref), changes of mu move no measurable charge and must
     // not hold up Newton or the step size (there mu is fixed only to
     // round-off).
-    double         m        = 0;
-    const IndexSet mu_owned = [&] {
-      IndexSet s(dofs.n_dofs());
-      for (const auto &[imu, iphi, r] : mu_nodes)
-        s.add_index(imu);
-      s.compress();
-      return s;
-    }();
+    double m = 0;
     for (const auto i : owned)
       if (!mu_owned.is_element(i) && !zero_constraints.is_constrained(i))
         m = std::max(m, std::abs(v(i)));
@@ -552,9 +550,10 @@ namespace protonfem
       }
     // Not settled: say so rather than start the transient from a state that
     // is not the equilibrium the user asked for.
-    throw std::runtime_error("equilibrium at t = 0: the pseudo-transient relaxation did not settle in "
-                             "200 steps; refine the mesh at the interfaces or start from a smaller "
-                             "gate voltage ('Base voltage')");
+    throw std::runtime_error(
+        "equilibrium at t = 0: the pseudo-transient relaxation did not settle in "
+        "200 steps; refine the mesh at the interfaces or start from a smaller "
+        "gate voltage ('Base voltage')");
   }
 
   template <int dim> PNPObservables PNPSolver<dim>::observables(const double time) const

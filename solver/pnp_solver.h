@@ -129,6 +129,9 @@ namespace protonfem
         std::tuple<dealii::types::global_dof_index, dealii::types::global_dof_index, unsigned int>>
         mu_nodes;
 
+    dealii::IndexSet   mu_owned;              ///< the first entries of mu_nodes, as a set
+    const RegionModel *gate_region = nullptr; ///< the layer under the gate (reservoir)
+
     dealii::PETScWrappers::MPI::SparseMatrix jacobian;
     dealii::PETScWrappers::MPI::Vector       current, rhs, update;
     dealii::PETScWrappers::MPI::Vector       ghosted, old_solution, older_solution, before_step;

@@ -85,6 +85,10 @@ namespace protonfem
     prm.declare_entry("Source and drain contacts", "true", Patterns::Bool(),
                       "Whether the source and drain contacts exist (2D/3D). false turns the "
                       "device into a plain layer stack (e.g. a layered capacitor).");
+    prm.declare_entry("Contact placement", "top", Patterns::Selection("top|ends"),
+                      "top: source and drain are pads on the exposed top face of the channel "
+                      "(x < Source contact x max, x > Drain contact x min); ends: they are the "
+                      "channel's end faces at x = 0 and x = Device length.");
     prm.declare_entry("Back contact", "true", Patterns::Bool(),
                       "Whether the bottom face of the stack is an electrode (boundary id 4). In 1D "
                       "it is the counter electrode of the gate.");
@@ -130,6 +134,7 @@ namespace protonfem
     drain_x_min            = prm.get_double("Drain contact x min");
     back_contact           = prm.get_bool("Back contact");
     lateral_contacts       = prm.get_bool("Source and drain contacts");
+    contact_placement      = prm.get("Contact placement");
     global_refinements     = prm.get_integer("Global refinements");
 
     layers.clear();
@@ -233,11 +238,12 @@ namespace protonfem
         if (!found)
           throw InputError(file, g + "Channel layer", channel_layer,
                            "one of the layer names in 'Layers'");
-        if (!(source_x_max > 0 && drain_x_min < device_length))
+        const bool top_pads = contact_placement == "top";
+        if (top_pads && !(source_x_max > 0 && drain_x_min < device_length))
           throw InputError(file, g + "Source contact x max/Drain contact x min",
                            str(source_x_max) + ", " + str(drain_x_min),
                            "0 < Source contact x max and Drain contact x min < Device length");
-        if (!(source_x_max < drain_x_min))
+        if (top_pads && !(source_x_max < drain_x_min))
           throw InputError(file, g + "Source contact x max/Drain contact x min",
                            str(source_x_max) + ", " + str(drain_x_min),
                            "Source contact x max < Drain contact x min (the contacts overlap)");
@@ -252,7 +258,7 @@ namespace protonfem
                                str(layers[c].x_min) + ", " + str(layers[c].x_max),
                                "'full': the source and drain contacts sit on the channel ends");
           }
-        for (unsigned int i = c + 1; i < layers.size(); ++i)
+        for (unsigned int i = c + 1; top_pads && i < layers.size(); ++i)
           if (layers[i].x_min < source_x_max || layers[i].x_max > drain_x_min)
             throw InputError(file, g + "Layer " + layers[i].name + "/X extent",
                              str(layers[i].x_min) + ", " + str(layers[i].x_max),

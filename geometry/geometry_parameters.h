@@ -37,9 +37,12 @@ namespace protonfem
     double                 grading_ratio          = 1.3;
     double                 gate_x_min = 0, gate_x_max = 0, gate_y_min = 0, gate_y_max = 0;
     double                 source_x_max = 0, drain_x_min = 0;
-    bool                   back_contact       = true;
-    bool                   lateral_contacts   = true; ///< source and drain present (2D/3D)
-    unsigned int           global_refinements = 0;
+    bool                   back_contact     = true;
+    bool                   lateral_contacts = true; ///< source and drain present (2D/3D)
+    /// top: pads on the exposed top face of the channel; ends: the channel's
+    /// x = 0 and x = Device length faces (a bar resistor).
+    std::string  contact_placement  = "top";
+    unsigned int global_refinements = 0;
 
     /// Declares the geometry subsection. Layer subsections are declared for
     /// the given names (the deck's `Layers` list, read in a first pass).

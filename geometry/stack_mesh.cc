@@ -197,7 +197,8 @@ namespace protonfem
     const double       tol = 1e-9 * top;
     const unsigned int channel =
         (dim >= 2 && g.lateral_contacts) ? g.layer_index(g.channel_layer) : 0;
-    const double channel_top = g.layer_bottom(channel) + g.layers[channel].thickness;
+    const double channel_bottom = g.layer_bottom(channel);
+    const double channel_top    = channel_bottom + g.layers[channel].thickness;
 
     // All cells, including artificial ones of a p4est mesh: the coarse mesh
     // is replicated and ids set here are inherited by every refinement.
@@ -223,12 +224,19 @@ namespace protonfem
             {
               const bool in_gate_x = c[0] > g.gate_x_min && c[0] < g.gate_x_max;
               const bool in_gate_y = (dim < 3) || (c[1] > g.gate_y_min && c[1] < g.gate_y_max);
+              // Faces 0 and 1 are normal to x (deal.II numbering).
+              const bool in_channel = z > channel_bottom && z < channel_top;
+              const bool ends       = g.lateral_contacts && g.contact_placement == "ends";
               if (up && std::abs(z - top) < tol && in_gate_x && in_gate_y)
                 id = boundary_ids::gate;
-              else if (g.lateral_contacts && up && std::abs(z - channel_top) < tol &&
+              else if (ends && f == 0 && in_channel && std::abs(c[0]) < tol)
+                id = boundary_ids::source;
+              else if (ends && f == 1 && in_channel && std::abs(c[0] - g.device_length) < tol)
+                id = boundary_ids::drain;
+              else if (!ends && g.lateral_contacts && up && std::abs(z - channel_top) < tol &&
                        c[0] < g.source_x_max)
                 id = boundary_ids::source;
-              else if (g.lateral_contacts && up && std::abs(z - channel_top) < tol &&
+              else if (!ends && g.lateral_contacts && up && std::abs(z - channel_top) < tol &&
                        c[0] > g.drain_x_min)
                 id = boundary_ids::drain;
               else if (down && std::abs(z) < tol && g.back_contact)

@@ -133,13 +133,22 @@ namespace protonfem
       switch (p.dimension)
         {
         case 1:
-          pnp ? run_pnp<1>(p, MPI_COMM_WORLD) : run_electrostatics<1>(p, MPI_COMM_WORLD);
+          if (pnp)
+            run_pnp<1>(p, MPI_COMM_WORLD, std::cout);
+          else
+            run_electrostatics<1>(p, MPI_COMM_WORLD);
           break;
         case 2:
-          pnp ? run_pnp<2>(p, MPI_COMM_WORLD) : run_electrostatics<2>(p, MPI_COMM_WORLD);
+          if (pnp)
+            run_pnp<2>(p, MPI_COMM_WORLD, std::cout);
+          else
+            run_electrostatics<2>(p, MPI_COMM_WORLD);
           break;
         default:
-          pnp ? run_pnp<3>(p, MPI_COMM_WORLD) : run_electrostatics<3>(p, MPI_COMM_WORLD);
+          if (pnp)
+            run_pnp<3>(p, MPI_COMM_WORLD, std::cout);
+          else
+            run_electrostatics<3>(p, MPI_COMM_WORLD);
         }
       return 0;
     }

@@ -153,4 +153,21 @@ namespace protonfem
                  inside.end());
     return inside;
   }
+
+  std::vector<std::pair<double, double>> GateWaveform::pulse_windows(const double t_end) const
+  {
+    std::vector<double> starts;
+    if (type == "pulse")
+      starts.push_back(std::max(0.0, delay));
+    else if (type == "train")
+      for (unsigned k = 0; k < count && delay + k * period < t_end; ++k)
+        starts.push_back(std::max(0.0, delay + k * period));
+    else
+      starts.push_back(0.0);
+    std::vector<std::pair<double, double>> w;
+    for (std::size_t k = 0; k < starts.size(); ++k)
+      if (starts[k] < t_end)
+        w.emplace_back(starts[k], k + 1 < starts.size() ? starts[k + 1] : t_end);
+    return w;
+  }
 } // namespace protonfem

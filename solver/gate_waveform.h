@@ -33,6 +33,11 @@ namespace protonfem
     /// Times in [0, t_end] where the waveform has a corner, sorted.
     std::vector<double> breakpoints(double t_end) const;
 
+    /// The programming windows in [0, t_end]: one per pulse, from its start
+    /// to the start of the next pulse (the last to t_end), so each includes
+    /// the relaxation after its pulse. DC and table waveforms: one window.
+    std::vector<std::pair<double, double>> pulse_windows(double t_end) const;
+
   private:
     double single_pulse(double t_in_pulse) const; ///< 0..1 shape
   };

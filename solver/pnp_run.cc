@@ -7,8 +7,10 @@
 #include "../postprocess/atomic_file.h"
 #include "../postprocess/json_writer.h"
 #include "../postprocess/pnp_field_writer.h"
+#include "conductance.h"
 #include "input_error.h"
 #include "pnp_solver.h"
+#include "pulse_metrics.h"
 #include "version.h"
 
 #include <deal.II/base/conditional_ostream.h>
@@ -22,6 +24,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 namespace protonfem
@@ -94,9 +97,9 @@ namespace protonfem
     }
   } // namespace
 
-  template <int dim> void run_pnp(const RunParameters &p, MPI_Comm comm)
+  template <int dim> DesignMetrics run_pnp(const RunParameters &p, MPI_Comm comm, std::ostream &log)
   {
-    ConditionalOStream pcout(std::cout, Utilities::MPI::this_mpi_process(comm) == 0);
+    ConditionalOStream pcout(log, Utilities::MPI::this_mpi_process(comm) == 0);
     const auto         wall_start = std::chrono::steady_clock::now();
     const auto         wall       = [&] {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -163,6 +166,57 @@ namespace protonfem
     pcout << "  equilibrium at V_gate = " << waveform.value(0) << " V: " << relax
           << " pseudo-time steps" << std::endl;
 
+    // Conductance read-out: layers with an electronic conductivity law.
+    std::vector<std::shared_ptr<const ElectronicConductivityLaw>> laws(n_layers);
+    std::vector<double>                                           tungsten(n_layers, 0.0);
+    bool                                                          any_conducting = false;
+    for (unsigned int i = 0; i < n_layers; ++i)
+      {
+        const Material &m = p.materials.get(g.layers[i].material);
+        if (m.electronic_conductivity_law == "none")
+          continue;
+        if (!m.has(property_names::tungsten_site_density))
+          throw InputError(m.file, "Tungsten site density", "(missing)",
+                           "a value [m^-3] for the proton fraction x = c_H/c_W of the '" +
+                               m.electronic_conductivity_law + "' conductivity law");
+        laws[i]        = ElectronicConductivityLaw::create(m);
+        tungsten[i]    = m.value(property_names::tungsten_site_density);
+        any_conducting = true;
+      }
+    const bool has_contacts =
+        dim == 1 || (present.count(boundary_ids::source) && present.count(boundary_ids::drain));
+    const bool readout_on =
+        p.readout.mode == "on" || (p.readout.mode == "auto" && any_conducting && has_contacts);
+    if (p.readout.mode == "on" && !(any_conducting && has_contacts))
+      throw InputError(p.deck_file, "Conductance/Read-out", "on",
+                       "'auto' or 'off': the device has " +
+                           std::string(any_conducting ? "no source and drain contacts"
+                                                      : "no layer with an electronic "
+                                                        "conductivity law"));
+    const double           sheet_length = g.contact_placement == "ends"
+                                              ? g.device_length
+                                              : std::max(g.drain_x_min - g.source_x_max, 1e-300);
+    ConductanceSolver<dim> readout(*tria, laws, tungsten, p.readout.read_voltage, sheet_length,
+                                   g.device_width);
+    const auto             read_conductance = [&]() -> double {
+      if (!readout_on)
+        return std::numeric_limits<double>::quiet_NaN();
+      TimerOutput::Scope scope(timer, "conductance read-out");
+      return readout
+          .compute([&](const auto &cell, const auto &quadrature, auto &density) {
+            solver.proton_density(cell, quadrature, density);
+          })
+          .conductance;
+    };
+    if (readout_on)
+      {
+        readout.setup();
+        pcout << "  conductance read-out: "
+              << (dim == 1 ? std::string("sheet conductance x W/L")
+                           : std::to_string(readout.n_dofs()) + " channel DoFs")
+              << ", V_read = " << p.readout.read_voltage << " V" << std::endl;
+      }
+
     namespace fs          = std::filesystem;
     const std::string dir = p.output.directory;
     if (root)
@@ -192,7 +246,7 @@ namespace protonfem
         series.open(series_file);
         series << "step,time_s,dt_s,gate_voltage_V,gate_current_A,ionic_current_A,"
                   "displacement_current_A,gate_metal_charge_C,injected_charge_C,energy_J,"
-                  "newton_iterations,linear_iterations,wall_s";
+                  "newton_iterations,linear_iterations,wall_s,channel_charge_C,conductance_S";
         for (unsigned int i = 0; i < n_layers; ++i)
           {
             if (regions[i].hosts_protons)
@@ -215,7 +269,20 @@ namespace protonfem
     unsigned long       total_newton = 0, total_linear = 0;
     unsigned int        steps = 0, rejected = 0, failed = 0;
     std::vector<double> peak_over_run(n_layers, 0.0);
-    const auto write_row = [&](const PNPObservables &o, const double dt, const NewtonReport &r) {
+    // Protons in the layers whose charge electrons compensate (the channel).
+    const auto channel_charge = [&](const PNPObservables &o) {
+      double n = 0;
+      for (unsigned int i = 0; i < n_layers; ++i)
+        if (regions[i].hosts_protons && !regions[i].proton_charge)
+          n += o.protons_per_region[i];
+      return q * n;
+    };
+    const double channel0 = channel_charge(obs0);
+    PulseTracker pulses(waveform.pulse_windows(pp.end_time));
+    double       time_to_target = std::numeric_limits<double>::quiet_NaN();
+    double       g_initial = std::numeric_limits<double>::quiet_NaN(), g_final = g_initial;
+    const auto   write_row = [&](const PNPObservables &o, const double dt, const NewtonReport &r,
+                               const double conductance) {
       const double injected = q * (total(o) - n0);
       const double q_total  = o.gate_metal_charge + injected;
       const double q_prev   = previous.gate_metal_charge + q * (total(previous) - n0);
@@ -230,12 +297,45 @@ namespace protonfem
             max_peak_ratio =
                 std::max(max_peak_ratio, o.peak_field_per_region[i] / regions[i].breakdown);
         }
+      double ratio = 0;
+      for (unsigned int i = 0; i < n_layers; ++i)
+        if (regions[i].breakdown > 0)
+          ratio = std::max(ratio, o.peak_field_per_region[i] / regions[i].breakdown);
+      PulseSample sample;
+      sample.time           = o.time;
+      sample.gate_voltage   = o.gate_voltage;
+      sample.gate_charge    = q_total;
+      sample.ionic_charge   = injected;
+      sample.channel_charge = channel_charge(o);
+      sample.gate_current   = current;
+      sample.ionic_current  = ionic;
+      sample.field_ratio    = ratio;
+      sample.conductance    = conductance;
+      pulses.add(sample);
+      if (!std::isnan(conductance))
+        {
+          if (std::isnan(g_initial))
+            g_initial = conductance;
+          g_final = conductance;
+        }
+      // Arrival of the target charge, interpolated between steps.
+      const double moved_prev = std::abs(channel_charge(previous) - channel0);
+      const double moved      = std::abs(sample.channel_charge - channel0);
+      if (p.targets.target_charge > 0 && std::isnan(time_to_target) &&
+          moved >= p.targets.target_charge)
+        time_to_target = moved > moved_prev
+                               ? previous.time + (o.time - previous.time) *
+                                                   (p.targets.target_charge - moved_prev) /
+                                                   (moved - moved_prev)
+                               : o.time;
       if (root)
         {
           series << steps << "," << o.time << "," << dt << "," << o.gate_voltage << "," << current
                  << "," << ionic << "," << current - ionic << "," << o.gate_metal_charge << ","
                  << injected << "," << energy << "," << r.iterations << "," << r.linear_iterations
-                 << "," << wall();
+                 << "," << wall() << "," << sample.channel_charge << ",";
+          if (!std::isnan(conductance))
+            series << conductance;
           for (unsigned int i = 0; i < n_layers; ++i)
             {
               if (regions[i].hosts_protons)
@@ -247,7 +347,7 @@ namespace protonfem
       previous = o;
       return current;
     };
-    write_row(obs0, 0.0, NewtonReport());
+    write_row(obs0, 0.0, NewtonReport(), read_conductance());
     maybe_snapshot(0.0);
 
     // Time loop: adaptive BDF2, steps land on waveform corners and snapshots.
@@ -318,8 +418,15 @@ namespace protonfem
         ++steps;
         total_newton += report.iterations;
         total_linear += report.linear_iterations;
-        const auto   o       = solver.observables(t);
-        const double current = write_row(o, dt, report);
+        const auto o         = solver.observables(t);
+        bool       at_corner = false;
+        for (const double s : stops)
+          at_corner |= std::abs(s - t) <= 1e-12 * pp.end_time;
+        const double g_now =
+            (steps % p.readout.every == 0 || at_corner || t >= pp.end_time * (1 - 1e-12))
+                ? read_conductance()
+                : std::numeric_limits<double>::quiet_NaN();
+        const double current = write_row(o, dt, report, g_now);
         maybe_snapshot(t);
         if (steps % pp.progress_every == 0 || t >= pp.end_time * (1 - 1e-12))
           {
@@ -356,6 +463,120 @@ namespace protonfem
                  regions[i].breakdown > 0 ? JsonValue(regions[i].breakdown) : JsonValue());
         layers.push_back(l);
       }
+    // Design metrics from the first pulse and the whole run.
+    DesignMetrics m;
+    const auto   &records = pulses.pulses();
+    m.pulses              = records.size();
+    if (!records.empty())
+      {
+        const auto &first        = records.front();
+        m.charge_per_pulse       = first.channel_charge;
+        m.gate_charge_per_pulse  = first.gate_charge;
+        m.delta_g_per_pulse      = first.delta_g();
+        m.energy_per_pulse       = first.energy;
+        m.ionic_energy_per_pulse = first.ionic_energy;
+      }
+    for (const auto &r : records)
+      {
+        m.peak_gate_current  = std::max(m.peak_gate_current, r.peak_gate_current);
+        m.peak_ionic_current = std::max(m.peak_ionic_current, r.peak_ionic_current);
+      }
+    m.g_initial             = g_initial;
+    m.g_final               = g_final;
+    m.g_min                 = pulses.g_min();
+    m.g_max                 = pulses.g_max();
+    m.peak_field_ratio      = max_peak_ratio;
+    m.time_to_target_charge = time_to_target;
+    {
+      const auto              &tg = p.targets;
+      std::vector<std::string> missed;
+      if (tg.min_delta_g > 0 && !(std::abs(m.delta_g_per_pulse) >= tg.min_delta_g))
+        missed.push_back("delta G per pulse " + fmt(m.delta_g_per_pulse) + " S < " +
+                         fmt(tg.min_delta_g) + " S");
+      if (tg.max_energy > 0 && !(m.energy_per_pulse <= tg.max_energy))
+        missed.push_back("energy per pulse " + fmt(m.energy_per_pulse) + " J > " +
+                         fmt(tg.max_energy) + " J");
+      if (tg.min_margin > 0 && max_peak_ratio > 0 && !(1.0 / max_peak_ratio >= tg.min_margin))
+        missed.push_back("breakdown margin " + fmt(1.0 / max_peak_ratio) + " < " +
+                         fmt(tg.min_margin));
+      if (tg.max_time_to_charge > 0 && !(time_to_target <= tg.max_time_to_charge))
+        missed.push_back("target charge not moved within " + fmt(tg.max_time_to_charge) + " s");
+      m.pass    = missed.empty();
+      m.verdict = "pass";
+      if (!missed.empty())
+        {
+          m.verdict = "fail: ";
+          for (std::size_t i = 0; i < missed.size(); ++i)
+            m.verdict += (i ? "; " : "") + missed[i];
+        }
+    }
+    const auto num = [](const double v) { return std::isfinite(v) ? JsonValue(v) : JsonValue(); };
+    std::vector<JsonObject> pulse_json;
+    for (const auto &r : records)
+      {
+        JsonObject o;
+        o.add("pulse", r.index)
+            .add("start_s", r.start)
+            .add("end_s", r.end)
+            .add("channel_charge_C", r.channel_charge)
+            .add("protons_into_channel", r.channel_charge / q)
+            .add("gate_charge_C", r.gate_charge)
+            .add("energy_J", r.energy)
+            .add("ionic_energy_J", r.ionic_energy)
+            .add("peak_gate_current_A", r.peak_gate_current)
+            .add("peak_ionic_current_A", r.peak_ionic_current)
+            .add("peak_field_over_breakdown", r.peak_field_ratio)
+            .add("conductance_start_S", num(r.g_start))
+            .add("conductance_end_S", num(r.g_end))
+            .add("delta_conductance_S", num(r.delta_g()));
+        pulse_json.push_back(o);
+      }
+    // 1D and 2D results are per unit area / depth; the device estimate
+    // multiplies by the gate area (1D) or the device width (2D).
+    const double device_factor =
+        dim == 3   ? 1.0
+        : dim == 2 ? g.device_width
+                   : (g.gate_x_max - g.gate_x_min) * (g.gate_y_max - g.gate_y_min);
+    JsonObject design;
+    design.add("charge_per_pulse_C", m.charge_per_pulse)
+        .add("protons_per_pulse", m.charge_per_pulse / q)
+        .add("gate_charge_per_pulse_C", m.gate_charge_per_pulse)
+        .add("delta_conductance_per_pulse_S", num(m.delta_g_per_pulse))
+        .add("energy_per_pulse_J", m.energy_per_pulse)
+        .add("ionic_energy_per_pulse_J", m.ionic_energy_per_pulse)
+        .add("peak_gate_current_A", m.peak_gate_current)
+        .add("peak_ionic_current_A", m.peak_ionic_current)
+        .add("conductance_initial_S", num(m.g_initial))
+        .add("conductance_final_S", num(m.g_final))
+        .add("conductance_min_S", num(m.g_min))
+        .add("conductance_max_S", num(m.g_max))
+        .add("conductance_range", num(m.g_max / m.g_min))
+        .add("breakdown_margin", max_peak_ratio > 0 ? JsonValue(1.0 / max_peak_ratio) : JsonValue())
+        .add("time_to_target_charge_s", num(m.time_to_target_charge))
+        .add("verdict", m.verdict)
+        .add("device_scale_factor", device_factor)
+        .add("device_charge_per_pulse_C", m.charge_per_pulse * device_factor)
+        .add("device_protons_per_pulse", m.charge_per_pulse * device_factor / q)
+        .add("device_energy_per_pulse_J", m.energy_per_pulse * device_factor)
+        .add("device_ionic_energy_per_pulse_J", m.ionic_energy_per_pulse * device_factor);
+
+    // Per-pulse table next to the time series.
+    const std::string pulses_file = (fs::path(dir) / (p.output.base_name + "_pulses.csv")).string();
+    if (root)
+      write_file_atomically(pulses_file, [&](std::ostream &out) {
+        out << "pulse,start_s,end_s,channel_charge_C,protons_into_channel,gate_charge_C,energy_J,"
+               "ionic_energy_J,peak_gate_current_A,peak_ionic_current_A,peak_field_over_breakdown,"
+               "conductance_start_S,conductance_end_S,delta_conductance_S\n"
+            << std::setprecision(12);
+        const auto cell = [](const double v) { return std::isfinite(v) ? fmt(v, 12) : ""; };
+        for (const auto &r : records)
+          out << r.index << "," << r.start << "," << r.end << "," << r.channel_charge << ","
+              << r.channel_charge / q << "," << r.gate_charge << "," << r.energy << ","
+              << r.ionic_energy << "," << r.peak_gate_current << "," << r.peak_ionic_current << ","
+              << r.peak_field_ratio << "," << cell(r.g_start) << "," << cell(r.g_end) << ","
+              << cell(r.delta_g()) << "\n";
+      });
+
     JsonObject timings;
     for (const auto &[name, seconds] : timer.get_summary_data(TimerOutput::total_wall_time))
       timings.add(name, seconds);
@@ -385,6 +606,9 @@ namespace protonfem
         .add("energy_delivered_J", energy)
         .add("max_peak_field_over_breakdown", max_peak_ratio)
         .add("layers", layers)
+        .add("design", design)
+        .add("pulses", pulse_json)
+        .add("pulses_csv", pulses_file)
         .add("timings_s", timings)
         .add("wall_s", wall())
         .add("time_series_csv", series_file)
@@ -399,11 +623,23 @@ namespace protonfem
           << " Newton failures), " << total_newton << " Newton iterations\n"
           << "  injected charge " << q * (total(final_obs) - n0) << " C, energy " << energy
           << " J (" << unit << ")\n"
+          << "  first pulse, for the device"
+          << (dim < 3 ? " (x " + fmt(device_factor) + (dim == 2 ? " m width)" : " m^2 gate)")
+                      : std::string())
+          << ": charge into channel " << fmt(m.charge_per_pulse * device_factor) << " C ("
+          << fmt(m.charge_per_pulse * device_factor / q) << " protons), delta G "
+          << fmt(m.delta_g_per_pulse) << " S, energy " << fmt(m.energy_per_pulse * device_factor)
+          << " J (ionic " << fmt(m.ionic_energy_per_pulse * device_factor) << " J)\n"
+          << "  conductance " << fmt(m.g_initial) << " -> " << fmt(m.g_final) << " S (range x"
+          << fmt(m.g_max / m.g_min) << " over " << m.pulses << " pulse(s)); peak field / "
+          << "breakdown " << fmt(max_peak_ratio) << "; " << m.verdict << "\n"
           << "  time series: " << series_file << "\n"
+          << "  pulses:      " << pulses_file << "\n"
           << "  summary:     " << summary_file << std::endl;
+    return m;
   }
 
-  template void run_pnp<1>(const RunParameters &, MPI_Comm);
-  template void run_pnp<2>(const RunParameters &, MPI_Comm);
-  template void run_pnp<3>(const RunParameters &, MPI_Comm);
+  template DesignMetrics run_pnp<1>(const RunParameters &, MPI_Comm, std::ostream &);
+  template DesignMetrics run_pnp<2>(const RunParameters &, MPI_Comm, std::ostream &);
+  template DesignMetrics run_pnp<3>(const RunParameters &, MPI_Comm, std::ostream &);
 } // namespace protonfem

@@ -3,11 +3,17 @@
 // time series of the observables, field snapshots and a run summary.
 #pragma once
 
+#include "pulse_metrics.h"
 #include "run_parameters.h"
 
 #include <mpi.h>
 
+#include <ostream>
+
 namespace protonfem
 {
-  template <int dim> void run_pnp(const RunParameters &parameters, MPI_Comm comm);
+  /// Runs the deck; progress goes to @p log on the first rank of @p comm.
+  /// Returns the design metrics (also written to the summary JSON).
+  template <int dim>
+  DesignMetrics run_pnp(const RunParameters &parameters, MPI_Comm comm, std::ostream &log);
 } // namespace protonfem

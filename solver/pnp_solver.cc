@@ -556,6 +556,25 @@ namespace protonfem
         "gate voltage ('Base voltage')");
   }
 
+  template <int dim>
+  void
+  PNPSolver<dim>::proton_density(const typename Triangulation<dim>::active_cell_iterator &tria_cell,
+                                 const Quadrature<dim> &quadrature,
+                                 std::vector<double>   &density) const
+  {
+    const typename DoFHandler<dim>::active_cell_iterator cell(&tria, tria_cell->level(),
+                                                              tria_cell->index(), &dofs);
+    FEValues<dim>                                        fv(fe, quadrature, update_values);
+    std::vector<double> phi(quadrature.size()), mu(quadrature.size());
+    fv.reinit(cell);
+    fv[phi_c].get_function_values(ghosted, phi);
+    fv[mu_c].get_function_values(ghosted, mu);
+    const RegionModel &r = regions.at(cell->material_id());
+    density.resize(quadrature.size());
+    for (unsigned int q = 0; q < quadrature.size(); ++q)
+      density[q] = r.hosts_protons ? r.density(mu[q], phi[q]) * scaling.density : 0.0;
+  }
+
   template <int dim> PNPObservables PNPSolver<dim>::observables(const double time) const
   {
     PNPObservables o;

@@ -91,8 +91,13 @@ namespace protonfem
     /// Undo the last step (restore the previous solution).
     void reject_step();
 
-    PNPObservables                            observables(double time) const;
-    double                                    n_dofs() const { return dofs.n_dofs(); }
+    PNPObservables observables(double time) const;
+    /// Proton density [m^-3] of the present solution at the points of
+    /// @p quadrature on a locally owned @p cell of a proton-hosting layer.
+    void   proton_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
+                          const dealii::Quadrature<dim>                                   &quadrature,
+                          std::vector<double> &density) const;
+    double n_dofs() const { return dofs.n_dofs(); }
     const dealii::DoFHandler<dim>            &dof_handler() const { return dofs; }
     const dealii::PETScWrappers::MPI::Vector &solution() const { return ghosted; }
     const std::vector<RegionModel>           &region_models() const { return regions; }

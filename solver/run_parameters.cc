@@ -103,6 +103,8 @@ namespace protonfem
     ElectrostaticsParameters::declare(prm);
     OutputParameters::declare(prm);
     PNPParameters::declare(prm);
+    ReadoutParameters::declare(prm);
+    DesignTargets::declare(prm);
   }
 
   void parse_deck(ParameterHandler &prm, const std::string &deck, const bool skip_undefined)
@@ -177,6 +179,8 @@ namespace protonfem
     p.output.parse(prm, deck);
     p.problem = prm.get("Problem");
     p.pnp.parse(prm, deck);
+    p.readout.parse(prm, deck);
+    p.targets.parse(prm, deck);
     return p;
   }
 } // namespace protonfem

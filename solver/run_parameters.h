@@ -6,6 +6,7 @@
 
 #include "../geometry/geometry_parameters.h"
 #include "../materials/material_database.h"
+#include "design_parameters.h"
 #include "linear_solver_settings.h"
 #include "pnp_parameters.h"
 
@@ -50,6 +51,8 @@ namespace protonfem
     ElectrostaticsParameters electrostatics;
     OutputParameters         output;
     PNPParameters            pnp;
+    ReadoutParameters        readout;
+    DesignTargets            targets;
     MaterialDatabase         materials;
 
     /// Declare every entry (layer subsections for @p layer_names).

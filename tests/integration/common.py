@@ -173,4 +173,6 @@ def read_csv(path):
     import csv as _csv
     with open(path) as f:
         lines = [l for l in f if not l.startswith("#")]
-    return [{k: float(v) for k, v in row.items()} for row in _csv.DictReader(lines)]
+    # Blank cells (e.g. conductance between read-outs) read as NaN.
+    return [{k: float(v) if v != "" else float("nan") for k, v in row.items()}
+            for row in _csv.DictReader(lines)]

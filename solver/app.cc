@@ -5,6 +5,7 @@
 #include "input_error.h"
 #include "pnp_run.h"
 #include "run_parameters.h"
+#include "sweep.h"
 #include "version.h"
 
 #include <deal.II/base/exceptions.h>
@@ -29,7 +30,12 @@ namespace protonfem
           << "Finite-element Poisson-Nernst-Planck solver for protonic programmable resistors\n"
           << "(Pd gate / PSG electrolyte / WO3 channel), MPI-parallel, deal.II + PETSc.\n\n"
           << "usage:\n"
-          << "  protonfem run DECK.prm           solve the device described by the deck\n"
+          << "  protonfem run DECK.prm [--set Section/Entry=value ...]\n"
+          << "                                   solve the device described by the deck\n"
+          << "  protonfem sweep DECK.prm [--ranks-per-run K] [--retry-failed]\n"
+          << "                                   run the deck at every point of its Sweep "
+             "subsection;\n"
+          << "                                   table of design metrics, resumable\n"
           << "  protonfem print-parameters [--format text|prm|json]\n"
           << "                                   every deck parameter with default, allowed "
              "values, unit\n"
@@ -109,26 +115,44 @@ namespace protonfem
 
     int run(const std::vector<std::string> &args)
     {
-      std::string deck;
-      for (const auto &a : args)
-        if (a.rfind("-", 0) == 0)
-          continue; // PETSc options, read by PETSc itself
-        else if (deck.empty())
+      std::string           deck;
+      std::vector<Override> overrides;
+      for (std::size_t i = 0; i < args.size(); ++i)
+        {
+          const std::string &a = args[i];
+          if (a == "--set")
+            {
+              const std::string kv = i + 1 < args.size() ? args[++i] : "";
+              const auto        eq = kv.find('=');
+              if (eq == std::string::npos || eq == 0)
+                {
+                  if (is_root())
+                    std::cerr << "protonfem run: --set needs 'Section/Entry=value', got '" << kv
+                              << "'\n";
+                  return exit_usage;
+                }
+              overrides.emplace_back(dealii::Utilities::trim(kv.substr(0, eq)),
+                                     dealii::Utilities::trim(kv.substr(eq + 1)));
+              continue;
+            }
+          if (a.rfind("-", 0) == 0)
+            continue; // PETSc options, read by PETSc itself
+          if (!deck.empty())
+            {
+              if (is_root())
+                std::cerr << "protonfem run: more than one deck given ('" << deck << "', '" << a
+                          << "')\n";
+              return exit_usage;
+            }
           deck = a;
-        else
-          {
-            if (is_root())
-              std::cerr << "protonfem run: more than one deck given ('" << deck << "', '" << a
-                        << "')\n";
-            return exit_usage;
-          }
+        }
       if (deck.empty())
         {
           if (is_root())
             std::cerr << "protonfem run: missing deck file; usage: protonfem run DECK.prm\n";
           return exit_usage;
         }
-      const RunParameters p   = RunParameters::read(deck);
+      const RunParameters p   = RunParameters::read(deck, overrides);
       const bool          pnp = p.problem == "pnp";
       switch (p.dimension)
         {
@@ -152,6 +176,53 @@ namespace protonfem
         }
       return 0;
     }
+    int sweep(const std::vector<std::string> &args)
+    {
+      SweepOptions o;
+      for (std::size_t i = 0; i < args.size(); ++i)
+        {
+          const std::string &a = args[i];
+          if (a == "--ranks-per-run")
+            {
+              int k = 0;
+              try
+                {
+                  k = i + 1 < args.size() ? std::stoi(args[++i]) : 0;
+                }
+              catch (...)
+                {
+                }
+              if (k < 1)
+                {
+                  if (is_root())
+                    std::cerr << "protonfem sweep: --ranks-per-run needs a positive integer\n";
+                  return exit_usage;
+                }
+              o.ranks_per_run = k;
+            }
+          else if (a == "--retry-failed")
+            o.retry_failed = true;
+          else if (a.rfind("-", 0) == 0)
+            continue; // PETSc options
+          else if (o.deck.empty())
+            o.deck = a;
+          else
+            {
+              if (is_root())
+                std::cerr << "protonfem sweep: more than one deck given ('" << o.deck << "', '" << a
+                          << "')\n";
+              return exit_usage;
+            }
+        }
+      if (o.deck.empty())
+        {
+          if (is_root())
+            std::cerr << "protonfem sweep: missing deck file; usage: protonfem sweep DECK.prm "
+                         "[--ranks-per-run K] [--retry-failed]\n";
+          return exit_usage;
+        }
+      return run_sweep(o, MPI_COMM_WORLD);
+    }
   } // namespace
 
   int run_application(int argc, char **argv)
@@ -174,13 +245,15 @@ namespace protonfem
       {
         if (all[0] == "run")
           return run(rest);
+        if (all[0] == "sweep")
+          return sweep(rest);
         if (all[0] == "print-parameters")
           return print_parameters(rest);
         if (all[0] == "materials")
           return materials(rest);
         if (is_root())
           std::cerr << "protonfem: unknown command '" << all[0]
-                    << "'; allowed: run, print-parameters, materials, --help, --version\n";
+                    << "'; allowed: run, sweep, print-parameters, materials, --help, --version\n";
         return exit_usage;
       }
     catch (const InputError &e)

@@ -7,7 +7,6 @@
 #include "run_parameters.h"
 
 #include <mpi.h>
-
 #include <ostream>
 
 namespace protonfem

@@ -5,8 +5,10 @@
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/utilities.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 
 namespace protonfem
@@ -86,6 +88,141 @@ namespace protonfem
       }
   }
 
+  void SweepParameters::declare(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Sweep");
+    for (unsigned int i = 1; i <= max_parameters; ++i)
+      {
+        prm.declare_entry("Parameter " + std::to_string(i), "", Patterns::Anything(),
+                          "Path of a deck parameter varied by `protonfem sweep`, e.g. "
+                          "'Geometry/Layer electrolyte/Thickness'. Parameter 1 is the design "
+                          "variable: the smallest passing value is reported per combination of "
+                          "the others.");
+        prm.declare_entry("Values " + std::to_string(i), "", Patterns::Anything(),
+                          "Its values: a list 'a, b, c', a linear range 'start:stop:count' or a "
+                          "logarithmic range 'start:stop:count:log'.");
+      }
+    prm.declare_entry("Retry failed points", "false", Patterns::Bool(),
+                      "When a sweep is re-run, recompute points recorded as failed (finished "
+                      "points are always skipped).");
+    prm.leave_subsection();
+  }
+
+  namespace
+  {
+    std::string number_text(const double v)
+    {
+      std::ostringstream s;
+      s << std::setprecision(12) << v;
+      return s.str();
+    }
+
+    /// Expand one 'Values' entry (list or range) into deck texts.
+    std::vector<std::string> expand_values(const std::string &text, const std::string &file,
+                                           const std::string &name)
+    {
+      const std::string allowed =
+          "a list 'a, b, c', 'start:stop:count' or 'start:stop:count:log' (count >= 1; log "
+          "ranges need start, stop > 0)";
+      if (text.find(':') == std::string::npos)
+        {
+          auto list = dealii::Utilities::split_string_list(text, ',');
+          for (const auto &v : list)
+            if (v.empty())
+              throw InputError(file, name, text, allowed);
+          if (list.empty())
+            throw InputError(file, name, text, allowed);
+          return list;
+        }
+      const auto parts = dealii::Utilities::split_string_list(text, ':');
+      double     a = 0, b = 0;
+      int        n = 0;
+      try
+        {
+          if (parts.size() < 3 || parts.size() > 4 || (parts.size() == 4 && parts[3] != "log"))
+            throw std::invalid_argument("form");
+          a = dealii::Utilities::string_to_double(parts[0]);
+          b = dealii::Utilities::string_to_double(parts[1]);
+          n = dealii::Utilities::string_to_int(parts[2]);
+        }
+      catch (...)
+        {
+          throw InputError(file, name, text, allowed);
+        }
+      const bool log = parts.size() == 4;
+      if (n < 1 || n > 100000 || !std::isfinite(a) || !std::isfinite(b) ||
+          (log && (a <= 0 || b <= 0)))
+        throw InputError(file, name, text, allowed);
+      std::vector<std::string> v;
+      for (int i = 0; i < n; ++i)
+        {
+          const double f = n == 1 ? 0.0 : double(i) / (n - 1);
+          v.push_back(number_text(log ? a * std::pow(b / a, f) : a + (b - a) * f));
+        }
+      return v;
+    }
+  } // namespace
+
+  void SweepParameters::parse(ParameterHandler &prm, const std::string &file)
+  {
+    paths.clear();
+    values.clear();
+    prm.enter_subsection("Sweep");
+    retry_failed = prm.get_bool("Retry failed points");
+    for (unsigned int i = 1; i <= max_parameters; ++i)
+      {
+        const std::string path = dealii::Utilities::trim(prm.get("Parameter " + std::to_string(i)));
+        const std::string text = dealii::Utilities::trim(prm.get("Values " + std::to_string(i)));
+        if (path.empty() && text.empty())
+          continue;
+        if (path.empty() || text.empty())
+          throw InputError(file,
+                           "Sweep/Parameter " + std::to_string(i) + ", Values " + std::to_string(i),
+                           path + " | " + text, "both set (or both empty)");
+        if (path.rfind("Sweep/", 0) == 0)
+          throw InputError(file, "Sweep/Parameter " + std::to_string(i), path,
+                           "a parameter outside the Sweep subsection");
+        for (const auto &p : paths)
+          if (p == path)
+            throw InputError(file, "Sweep/Parameter " + std::to_string(i), path,
+                             "each parameter at most once");
+        paths.push_back(path);
+        values.push_back(expand_values(text, file, "Sweep/Values " + std::to_string(i)));
+      }
+    prm.leave_subsection();
+  }
+
+  void apply_overrides(ParameterHandler &prm, const std::vector<Override> &overrides,
+                       const std::string &deck, const bool skip_unknown)
+  {
+    for (const auto &[path, value] : overrides)
+      {
+        const auto   parts   = dealii::Utilities::split_string_list(path, '/');
+        unsigned int entered = 0;
+        try
+          {
+            for (std::size_t i = 0; i + 1 < parts.size(); ++i, ++entered)
+              prm.enter_subsection(parts[i]);
+            prm.set(parts.back(), value);
+          }
+        catch (const dealii::ExceptionBase &e)
+          {
+            for (; entered > 0; --entered)
+              prm.leave_subsection();
+            if (skip_unknown)
+              continue;
+            std::ostringstream info;
+            e.print_info(info);
+            throw InputError(deck + " (override)", path, value,
+                             "an existing deck parameter path (see `protonfem print-parameters`) "
+                             "and a value it accepts: " +
+                                 dealii::Utilities::trim(info.str()));
+          }
+        for (; entered > 0; --entered)
+          prm.leave_subsection();
+      }
+  }
+
   void RunParameters::declare(ParameterHandler &prm, const std::vector<std::string> &layer_names)
   {
     prm.declare_entry(
@@ -105,6 +242,7 @@ namespace protonfem
     PNPParameters::declare(prm);
     ReadoutParameters::declare(prm);
     DesignTargets::declare(prm);
+    SweepParameters::declare(prm);
   }
 
   void parse_deck(ParameterHandler &prm, const std::string &deck, const bool skip_undefined)
@@ -126,7 +264,7 @@ namespace protonfem
       }
   }
 
-  RunParameters RunParameters::read(const std::string &deck)
+  RunParameters RunParameters::read(const std::string &deck, const std::vector<Override> &overrides)
   {
     namespace fs = std::filesystem;
     if (!fs::exists(deck))
@@ -143,6 +281,7 @@ namespace protonfem
                           Patterns::List(Patterns::Anything(), 1));
       first.leave_subsection();
       parse_deck(first, deck, true);
+      apply_overrides(first, overrides, deck, true);
       first.enter_subsection("Geometry");
       names = dealii::Utilities::split_string_list(first.get("Layers"), ',');
       first.leave_subsection();
@@ -155,6 +294,7 @@ namespace protonfem
     ParameterHandler prm;
     declare(prm, names);
     parse_deck(prm, deck, false);
+    apply_overrides(prm, overrides, deck, false);
 
     RunParameters p;
     p.deck_file   = deck;
@@ -181,6 +321,7 @@ namespace protonfem
     p.pnp.parse(prm, deck);
     p.readout.parse(prm, deck);
     p.targets.parse(prm, deck);
+    p.sweep.parse(prm, deck);
     return p;
   }
 } // namespace protonfem

@@ -13,6 +13,7 @@
 #include <deal.II/base/parameter_handler.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace protonfem
@@ -40,6 +41,22 @@ namespace protonfem
     void        parse(dealii::ParameterHandler &prm, const std::string &file);
   };
 
+  /// A deck parameter set from outside the deck (a sweep point, --set):
+  /// path "Section/Subsection/Entry" and value.
+  using Override = std::pair<std::string, std::string>;
+
+  /// The `Sweep` subsection: which parameters `protonfem sweep` varies.
+  struct SweepParameters
+  {
+    static constexpr unsigned int         max_parameters = 4;
+    std::vector<std::string>              paths;  ///< parameter paths, in order
+    std::vector<std::vector<std::string>> values; ///< the values of each, as deck text
+    bool                                  retry_failed = false;
+
+    static void declare(dealii::ParameterHandler &prm);
+    void        parse(dealii::ParameterHandler &prm, const std::string &file);
+  };
+
   struct RunParameters
   {
     std::string              deck_file;
@@ -53,13 +70,15 @@ namespace protonfem
     PNPParameters            pnp;
     ReadoutParameters        readout;
     DesignTargets            targets;
+    SweepParameters          sweep;
     MaterialDatabase         materials;
 
     /// Declare every entry (layer subsections for @p layer_names).
     static void declare(dealii::ParameterHandler &prm, const std::vector<std::string> &layer_names);
 
-    /// Read and validate @p deck; throws InputError.
-    static RunParameters read(const std::string &deck);
+    /// Read and validate @p deck with @p overrides applied on top; throws
+    /// InputError.
+    static RunParameters read(const std::string &deck, const std::vector<Override> &overrides = {});
   };
 
   /// Parse a deck file into @p prm, turning deal.II's exceptions into an

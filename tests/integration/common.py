@@ -176,3 +176,27 @@ def read_csv(path):
     # Blank cells (e.g. conductance between read-outs) read as NaN.
     return [{k: float(v) if v != "" else float("nan") for k, v in row.items()}
             for row in _csv.DictReader(lines)]
+
+
+def kill_session(sid, sig=9):
+    """Send sig to every process of session sid (mpirun puts its ranks in their
+    own process groups, so killpg on mpirun alone would orphan them; a batch
+    scheduler kills the whole job, which is what this imitates)."""
+    import signal as _signal
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[3]) == sid:  # field 6 of stat: session id
+            pids.append(int(entry))
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+    return pids

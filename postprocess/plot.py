@@ -121,9 +121,11 @@ class Output:
         self.folder = folder
         self.written = []
         self.problems = []
-        os.makedirs(folder, exist_ok=True)
 
     def path(self, name, ext=".png"):
+        # Made on first use, so a folder that turns out to hold nothing to
+        # plot does not get an empty plots/ folder.
+        os.makedirs(self.folder, exist_ok=True)
         return os.path.join(self.folder, name + ext)
 
     def save(self, fig, name, data):
@@ -162,11 +164,12 @@ def find_runs(folder):
     return runs
 
 
-def resolve(folder, recorded, default_name):
+def resolve(folder, recorded, default_name=None):
     """A file the summary names. The summary holds paths relative to where the
     run was started, so look for the basename in the run folder first."""
     names = [os.path.basename(recorded)] if recorded else []
-    names.append(default_name)
+    if default_name:
+        names.append(default_name)
     for name in names:
         if os.path.isfile(os.path.join(folder, name)):
             return os.path.join(folder, name)
@@ -185,7 +188,8 @@ def plot_run(folder, base, summary, out, prefix):
     if dim == 1:
         plot_profiles(folder, base, out, prefix + "profiles")
     elif dim in (2, 3):
-        xdmf = resolve(folder, summary.get("fields_xdmf"), base + "_fields.xdmf")
+        # fields_xdmf is null when the run wrote no fields (Write fields = false).
+        xdmf = resolve(folder, summary.get("fields_xdmf")) if summary.get("fields_xdmf") else None
         if xdmf and xdmf.endswith(".xdmf"):
             plot_field_slice(xdmf, out, prefix + "field_slice")
         else:
@@ -225,7 +229,11 @@ def plot_timeseries(table, base, summary, out, name):
     # and a log axis needs positive values.
     draw(axes[3], "conductance_S", "G", ".-", mask=lambda y: np.isfinite(y) & (y > 0) & np.isfinite(t_ns))
     if "G" in series and len(series["G"]["y"]):
-        axes[3].set_yscale("log")
+        # Log axis as asked for, unless G changes by less than 10x: a log axis
+        # over a narrow range labels only minor ticks, unreadably.
+        g = series["G"]["y"]
+        series["G"]["y_scale"] = "log" if g.max() > 10 * g.min() else "linear"
+        axes[3].set_yscale(series["G"]["y_scale"])
     else:
         axes[3].text(0.5, 0.5, "no conductance read-out", transform=axes[3].transAxes, ha="center")
     axes[3].set_ylabel("G [S]")
@@ -298,6 +306,15 @@ def plot_profiles(folder, base, out, name):
                          "layer_interfaces_nm": boundaries, "series": series})
 
 
+def pv_failure_summary(returncode, text):
+    """The lines of a failed pvbatch run worth showing: its error lines (a
+    crash also prints a long stack trace), else its last few lines."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    errors = [l for l in lines if re.search(r"\bERR\b|error|Error|FATL|Traceback", l)]
+    shown = (errors or lines)[-8:]
+    return f"pvbatch exited {returncode}:\n    " + "\n    ".join(shown)
+
+
 def plot_field_slice(xdmf, out, name):
     """field_slice.png through ParaView (pvbatch under a virtual X server)."""
     missing = [tool for tool in ("xvfb-run", "pvbatch") if shutil.which(tool) is None]
@@ -306,13 +323,22 @@ def plot_field_slice(xdmf, out, name):
               "(install xvfb and paraview, see scripts/install_dependencies.sh)")
         return
     png, info_path = out.path(name), out.path(name, ".pvinfo.json")
-    cmd = ["xvfb-run", "-a", "pvbatch", os.path.join(HERE, "field_slice_pv.py"), xdmf, png, info_path]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        ok = p.returncode == 0 and os.path.isfile(png)
-        detail = (p.stdout + p.stderr)[-2000:]
-    except subprocess.TimeoutExpired:
-        ok, detail = False, "timed out after 600 s"
+    # xvfb-run's default screen is 8 bits deep, which has no OpenGL visual
+    # for ParaView ("bad X server connection"): ask for 24 bits.
+    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "pvbatch",
+           os.path.join(HERE, "field_slice_pv.py"), xdmf, png, info_path]
+    # A virtual X server that is not up yet, or a display number another
+    # job took in between, shows as "bad X server connection": try again.
+    for attempt in range(3):
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            ok = p.returncode == 0 and os.path.isfile(png)
+            detail = pv_failure_summary(p.returncode, p.stdout + p.stderr)
+        except subprocess.TimeoutExpired:
+            ok, detail = False, "timed out after 600 s"
+            break
+        if ok or "X server" not in p.stdout + p.stderr:
+            break
     if not ok:
         out.problems.append(f"ParaView could not draw {xdmf}: {detail}")
         return
@@ -333,8 +359,8 @@ class Parameter:
         self.path = path
         leaf = path.split("/")[-1]
         self.unit, self.scale = unit_of(path)
-        context = path.split("/")[-2] if "/" in path else ""
-        context = context.replace("Layer ", "") + " " if context.startswith("Layer ") else ""
+        # "Geometry/Layer electrolyte/Thickness" -> "electrolyte Thickness [nm]"
+        context = path.split("/")[-2].replace("Layer ", "") + " " if "/" in path else ""
         self.label = f"{context}{leaf}" + (f" [{self.unit}]" if self.unit else "")
         numbers = [to_float(s) for s in strings]
         # A parameter may also be a word (a material); such axes are categorical.
@@ -461,16 +487,19 @@ def outline(mask):
 
 
 def same_value(a, b):
-    if isinstance(a, float) and isinstance(b, (int, float)) and b is not None:
-        return math.isclose(a, float(b), rel_tol=1e-9, abs_tol=0.0) or a == b
-    return str(a) == str(b)
+    """A parameter value from the CSV against one from JSON: numbers may have
+    been printed with different digits, words must match exactly."""
+    try:
+        return math.isclose(float(a), float(b), rel_tol=1e-9)
+    except (TypeError, ValueError):
+        return str(a) == str(b)
 
 
 def design_answer_points(sweep, fixed, xs, ys):
     """(ix, iy) of the smallest passing design value per column, from
     sweep_summary.json's design_answer, for this combination of the others."""
     points = []
-    px, py = sweep.params[1], sweep.params[0]
+    px = sweep.params[1]
     for entry in sweep.summary.get("design_answer") or []:
         best = entry.get("smallest_passing")
         if best is None or px.path not in entry:
@@ -534,6 +563,8 @@ def mark_cells(ax, passed, failed, breakdown, over):
     if passed.any():
         ax.add_collection(LineCollection(outline(passed), colors="red", linewidths=2.5))
         handles.append(Line2D([], [], color="red", lw=2.5, label="passes targets (design window)"))
+    else:
+        handles.append(Line2D([], [], ls="none", label="no point passes the targets"))
     if breakdown.any():
         # Crossed black and white hatching stays visible on dark and light colors.
         for iy, ix in zip(*np.nonzero(breakdown)):

@@ -40,11 +40,11 @@ namespace protonfem
         const double flux_scale = s.diffusivity * s.density / L;
         for (unsigned int p = 0; p < in.solution_values.size(); ++p)
           {
-            const double          phi = in.solution_values[p][0], mu = in.solution_values[p][1];
-            const Tensor<1, dim>  gp  = in.solution_gradients[p][0] * L; // nondimensional
-            const Tensor<1, dim>  gm  = in.solution_gradients[p][1] * L;
-            unsigned int          k   = 0;
-            out[p][k++]               = phi * vt;
+            const double         phi = in.solution_values[p][0], mu = in.solution_values[p][1];
+            const Tensor<1, dim> gp = in.solution_gradients[p][0] * L; // nondimensional
+            const Tensor<1, dim> gm = in.solution_gradients[p][1] * L;
+            unsigned int         k  = 0;
+            out[p][k++]             = phi * vt;
             for (unsigned int d = 0; d < dim; ++d)
               out[p][k++] = -gp[d] * vt / L;
             out[p][k++]      = gp.norm() * vt / L;

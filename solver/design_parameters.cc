@@ -64,8 +64,14 @@ namespace protonfem
                       "Energy delivered by the gate in the first pulse must stay below [J]; "
                       "0 = no target.");
     prm.declare_entry("Min breakdown margin", "1", Patterns::Double(),
-                      "Breakdown field / peak field must be at least this in every layer with "
+                      "Breakdown field / field (see 'Breakdown field measure') must be at least "
+                      "this in every layer with "
                       "a known breakdown field; 0 = no target.");
+    prm.declare_entry("Breakdown field measure", "mean", Patterns::Selection("mean|peak"),
+                      "Field compared with the breakdown field for the margin: mean = volume "
+                      "average of |E| over the layer (the bulk field across it); peak = the "
+                      "largest |E| at any vertex (in the sub-nm Debye layers at the interfaces "
+                      "it exceeds the bulk field many times). Both are reported.");
     prm.declare_entry("Target charge", "0", Patterns::Double(),
                       "Charge into the channel [C] whose arrival time is reported "
                       "(time_to_target_charge_s); 0 = not reported.");
@@ -81,6 +87,7 @@ namespace protonfem
     min_delta_g        = non_negative(prm, "Min delta G per pulse", s, file);
     max_energy         = non_negative(prm, "Max energy per pulse", s, file);
     min_margin         = non_negative(prm, "Min breakdown margin", s, file);
+    breakdown_measure  = prm.get("Breakdown field measure");
     target_charge      = non_negative(prm, "Target charge", s, file);
     max_time_to_charge = non_negative(prm, "Max time to target charge", s, file);
     prm.leave_subsection();

@@ -22,11 +22,15 @@ namespace protonfem
   /// Targets of one programming pulse; 0 switches a target off.
   struct DesignTargets
   {
-    double min_delta_g        = 0; ///< |Delta G| per pulse >= this [S]
-    double max_energy         = 0; ///< energy per pulse <= this [J]
-    double min_margin         = 1; ///< breakdown field / peak field in each layer >= this
-    double target_charge      = 0; ///< charge into the channel whose arrival time is reported [C]
-    double max_time_to_charge = 0; ///< the target charge must arrive within this [s]
+    double min_delta_g = 0; ///< |Delta G| per pulse >= this [S]
+    double max_energy  = 0; ///< energy per pulse <= this [J]
+    double min_margin  = 1; ///< breakdown field / field in each layer >= this
+    /// Which field the margin uses: "mean" (volume-averaged |E| of the layer,
+    /// the bulk field a breakdown path sees) or "peak" (largest at any vertex,
+    /// dominated by sub-nm Debye layers at the interfaces).
+    std::string breakdown_measure = "mean";
+    double      target_charge = 0; ///< charge into the channel whose arrival time is reported [C]
+    double      max_time_to_charge = 0; ///< the target charge must arrive within this [s]
 
     static void declare(dealii::ParameterHandler &prm);
     void        parse(dealii::ParameterHandler &prm, const std::string &file);

@@ -47,7 +47,8 @@ namespace protonfem
     double              time = 0, gate_voltage = 0;
     std::vector<double> protons_per_region;     ///< number (3D), per m (2D), per m^2 (1D)
     std::vector<double> min_density_per_region; ///< [m^-3]
-    std::vector<double> peak_field_per_region;  ///< [V/m]
+    std::vector<double> peak_field_per_region;  ///< [V/m], largest at any vertex
+    std::vector<double> mean_field_per_region;  ///< volume average of |E| [V/m]
     double              gate_metal_charge = 0;  ///< [C] (3D), C/m (2D), C/m^2 (1D)
   };
 
@@ -57,6 +58,7 @@ namespace protonfem
     unsigned int iterations        = 0;
     unsigned int linear_iterations = 0;
     double       last_update       = 0;
+    bool         at_roundoff       = false; ///< accepted at the round-off floor, not the tolerance
   };
 
   template <int dim> class PNPSolver

@@ -47,16 +47,19 @@ namespace protonfem
   /// programming pulse of a sweep point) and the whole run.
   struct DesignMetrics
   {
-    double       charge_per_pulse       = 0; ///< protons into the channel in pulse 1, times q [C]
-    double       gate_charge_per_pulse  = 0; ///< net charge through the gate in pulse 1 [C]
-    double       delta_g_per_pulse      = std::numeric_limits<double>::quiet_NaN(); ///< [S]
-    double       energy_per_pulse       = 0; ///< int V I dt in pulse 1 [J]
-    double       ionic_energy_per_pulse = 0; ///< int V I_ionic dt in pulse 1 [J]
-    double       peak_gate_current      = 0; ///< [A]
-    double       peak_ionic_current     = 0; ///< [A]
-    double       g_initial = std::numeric_limits<double>::quiet_NaN(), g_final = g_initial;
-    double       g_min = g_initial, g_max = g_initial;
-    double       peak_field_ratio      = 0; ///< max peak |E| / breakdown over the run
+    double charge_per_pulse       = 0; ///< protons into the channel in pulse 1, times q [C]
+    double gate_charge_per_pulse  = 0; ///< net charge through the gate in pulse 1 [C]
+    double delta_g_per_pulse      = std::numeric_limits<double>::quiet_NaN(); ///< [S]
+    double energy_per_pulse       = 0; ///< int V I dt in pulse 1 [J]
+    double ionic_energy_per_pulse = 0; ///< int V I_ionic dt in pulse 1 [J]
+    double peak_gate_current      = 0; ///< [A]
+    double peak_ionic_current     = 0; ///< [A]
+    double g_initial = std::numeric_limits<double>::quiet_NaN(), g_final = g_initial;
+    double g_min = g_initial, g_max = g_initial;
+    double peak_field_ratio = 0; ///< max peak |E| / breakdown over the run
+    double mean_field_ratio = 0; ///< max layer-mean |E| / breakdown over the run
+    double breakdown_margin =
+        std::numeric_limits<double>::quiet_NaN(); ///< per the targets' measure
     double       time_to_target_charge = std::numeric_limits<double>::quiet_NaN(); ///< [s]
     unsigned int pulses                = 0;
     bool         pass                  = true;

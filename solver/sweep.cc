@@ -30,19 +30,12 @@ namespace protonfem
   namespace
   {
     /// Names of the metric columns, in table order.
-    const std::vector<std::string> metric_columns = {"charge_per_pulse_C",
-                                                     "protons_per_pulse",
-                                                     "gate_charge_per_pulse_C",
-                                                     "delta_G_per_pulse_S",
-                                                     "energy_per_pulse_J",
-                                                     "ionic_energy_per_pulse_J",
-                                                     "peak_gate_current_A",
-                                                     "peak_ionic_current_A",
-                                                     "G_initial_S",
-                                                     "G_final_S",
-                                                     "peak_field_over_breakdown",
-                                                     "breakdown_margin",
-                                                     "time_to_target_charge_s"};
+    const std::vector<std::string> metric_columns = {
+        "charge_per_pulse_C",  "protons_per_pulse",         "gate_charge_per_pulse_C",
+        "delta_G_per_pulse_S", "energy_per_pulse_J",        "ionic_energy_per_pulse_J",
+        "peak_gate_current_A", "peak_ionic_current_A",      "G_initial_S",
+        "G_final_S",           "peak_field_over_breakdown", "mean_field_over_breakdown",
+        "breakdown_margin",    "time_to_target_charge_s"};
 
     std::string num(const double v)
     {
@@ -56,19 +49,11 @@ namespace protonfem
     std::vector<std::string> metric_values(const DesignMetrics &m)
     {
       const double q = 1.602176634e-19;
-      return {num(m.charge_per_pulse),
-              num(m.charge_per_pulse / q),
-              num(m.gate_charge_per_pulse),
-              num(m.delta_g_per_pulse),
-              num(m.energy_per_pulse),
-              num(m.ionic_energy_per_pulse),
-              num(m.peak_gate_current),
-              num(m.peak_ionic_current),
-              num(m.g_initial),
-              num(m.g_final),
-              num(m.peak_field_ratio),
-              num(m.peak_field_ratio > 0 ? 1.0 / m.peak_field_ratio : NAN),
-              num(m.time_to_target_charge)};
+      return {num(m.charge_per_pulse),  num(m.charge_per_pulse / q), num(m.gate_charge_per_pulse),
+              num(m.delta_g_per_pulse), num(m.energy_per_pulse),     num(m.ionic_energy_per_pulse),
+              num(m.peak_gate_current), num(m.peak_ionic_current),   num(m.g_initial),
+              num(m.g_final),           num(m.peak_field_ratio),     num(m.mean_field_ratio),
+              num(m.breakdown_margin),  num(m.time_to_target_charge)};
     }
 
     /// The sweep's points: every combination of the values, the last

@@ -225,7 +225,7 @@ expect("gmsh_triangles", ["triangles_2d.msh", "element type", "triangles", "quad
        np_=2, stage="mesh", build=gmsh_deck(triangles))
 
 # --- command line ------------------------------------------------------------------
-expect("unknown_command", ["frobnicate", "allowed: run, print-parameters, materials"], code=1,
+expect("unknown_command", ["frobnicate", "allowed: run, sweep, print-parameters, materials"], code=1,
        args=["frobnicate"])
 expect("two_decks", ["more than one deck", "a.prm", "b.prm"], code=1, args=["run", "a.prm", "b.prm"])
 finish()

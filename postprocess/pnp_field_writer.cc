@@ -8,11 +8,16 @@
 #include <deal.II/numerics/data_out.h>
 #include <deal.II/numerics/data_postprocessor.h>
 
+#include <boost/archive/text_iarchive.hpp>
+#include <boost/archive/text_oarchive.hpp>
+#include <boost/serialization/vector.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <sstream>
 
 namespace protonfem
 {
@@ -190,6 +195,21 @@ namespace protonfem
         MPI_Barrier(comm);
         return xdmf;
       }
+  }
+
+  template <int dim> std::string PNPFieldWriter<dim>::state() const
+  {
+    std::ostringstream            out;
+    boost::archive::text_oarchive ar(out);
+    ar << count << entries;
+    return out.str();
+  }
+
+  template <int dim> void PNPFieldWriter<dim>::set_state(const std::string &s)
+  {
+    std::istringstream            in(s);
+    boost::archive::text_iarchive ar(in);
+    ar >> count >> entries;
   }
 
   template class PNPFieldWriter<1>;

@@ -19,6 +19,9 @@ namespace protonfem
     PNPFieldWriter(std::string directory, std::string base);
     /// Collective. Returns the file written.
     std::string write(const PNPSolver<dim> &solver, double time);
+    /// The list of snapshots written so far (for a checkpoint; rank 0 writes).
+    std::string state() const;
+    void        set_state(const std::string &s);
 
   private:
     std::string                    directory, base;

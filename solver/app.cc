@@ -23,6 +23,8 @@ namespace protonfem
     constexpr int exit_usage     = 1;
     constexpr int exit_input     = 2;
     constexpr int exit_numerical = 3;
+    /// SIGTERM/SIGUSR1: checkpoint written, run stopped; resume with --resume.
+    constexpr int exit_interrupted = 5;
 
     void print_help(std::ostream &out)
     {
@@ -30,7 +32,7 @@ namespace protonfem
           << "Finite-element Poisson-Nernst-Planck solver for protonic programmable resistors\n"
           << "(Pd gate / PSG electrolyte / WO3 channel), MPI-parallel, deal.II + PETSc.\n\n"
           << "usage:\n"
-          << "  protonfem run DECK.prm [--set Section/Entry=value ...]\n"
+          << "  protonfem run DECK.prm [--set Section/Entry=value ...] [--resume]\n"
           << "                                   solve the device described by the deck\n"
           << "  protonfem sweep DECK.prm [--ranks-per-run K] [--retry-failed]\n"
           << "                                   run the deck at every point of its Sweep "
@@ -45,7 +47,8 @@ namespace protonfem
           << "  protonfem --help | --version\n\n"
           << "parallel: mpirun -np N protonfem run DECK.prm; PETSc options (-ksp_view, ...) may "
              "follow.\n"
-          << "exit codes: 0 ok, 1 usage, 2 bad input (nothing written), 3 numerical failure.\n";
+          << "exit codes: 0 ok, 1 usage, 2 bad input (nothing written), 3 numerical failure,\n"
+             "5 stopped by SIGTERM/SIGUSR1 after writing a checkpoint (resume with --resume).\n";
     }
 
     bool is_root() { return dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0; }
@@ -117,6 +120,7 @@ namespace protonfem
     {
       std::string           deck;
       std::vector<Override> overrides;
+      bool                  resume = false;
       for (std::size_t i = 0; i < args.size(); ++i)
         {
           const std::string &a = args[i];
@@ -133,6 +137,11 @@ namespace protonfem
                 }
               overrides.emplace_back(dealii::Utilities::trim(kv.substr(0, eq)),
                                      dealii::Utilities::trim(kv.substr(eq + 1)));
+              continue;
+            }
+          if (a == "--resume")
+            {
+              resume = true;
               continue;
             }
           if (a.rfind("-", 0) == 0)
@@ -152,25 +161,30 @@ namespace protonfem
             std::cerr << "protonfem run: missing deck file; usage: protonfem run DECK.prm\n";
           return exit_usage;
         }
-      const RunParameters p   = RunParameters::read(deck, overrides);
-      const bool          pnp = p.problem == "pnp";
+      const RunParameters p = RunParameters::read(deck, overrides);
+      if (resume && p.problem != "pnp")
+        throw InputError(deck, "--resume", "(given)",
+                         "a deck with Problem = pnp (only transient "
+                         "runs write checkpoints)");
+      install_stop_signal_handlers();
+      const bool pnp = p.problem == "pnp";
       switch (p.dimension)
         {
         case 1:
           if (pnp)
-            run_pnp<1>(p, MPI_COMM_WORLD, std::cout);
+            run_pnp<1>(p, MPI_COMM_WORLD, std::cout, resume);
           else
             run_electrostatics<1>(p, MPI_COMM_WORLD);
           break;
         case 2:
           if (pnp)
-            run_pnp<2>(p, MPI_COMM_WORLD, std::cout);
+            run_pnp<2>(p, MPI_COMM_WORLD, std::cout, resume);
           else
             run_electrostatics<2>(p, MPI_COMM_WORLD);
           break;
         default:
           if (pnp)
-            run_pnp<3>(p, MPI_COMM_WORLD, std::cout);
+            run_pnp<3>(p, MPI_COMM_WORLD, std::cout, resume);
           else
             run_electrostatics<3>(p, MPI_COMM_WORLD);
         }
@@ -262,6 +276,12 @@ namespace protonfem
         if (is_root())
           std::cerr << "protonfem: " << e.what() << std::endl;
         return exit_input;
+      }
+    catch (const RunInterrupted &e)
+      {
+        if (is_root())
+          std::cerr << "protonfem: " << e.what() << std::endl;
+        return exit_interrupted;
       }
     catch (const std::runtime_error &e)
       {

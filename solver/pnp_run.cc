@@ -7,6 +7,7 @@
 #include "../postprocess/atomic_file.h"
 #include "../postprocess/json_writer.h"
 #include "../postprocess/pnp_field_writer.h"
+#include "checkpoint.h"
 #include "conductance.h"
 #include "input_error.h"
 #include "pnp_solver.h"
@@ -25,6 +26,7 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 namespace protonfem
@@ -89,6 +91,17 @@ namespace protonfem
       return regions;
     }
 
+    void save(BinaryOut &out, const PNPObservables &o)
+    {
+      out << o.time << o.gate_voltage << o.protons_per_region << o.min_density_per_region
+          << o.peak_field_per_region << o.mean_field_per_region << o.gate_metal_charge;
+    }
+    void load(BinaryIn &in, PNPObservables &o)
+    {
+      in >> o.time >> o.gate_voltage >> o.protons_per_region >> o.min_density_per_region >>
+          o.peak_field_per_region >> o.mean_field_per_region >> o.gate_metal_charge;
+    }
+
     std::string fmt(const double v, const int precision = 4)
     {
       std::ostringstream s;
@@ -97,12 +110,15 @@ namespace protonfem
     }
   } // namespace
 
-  template <int dim> DesignMetrics run_pnp(const RunParameters &p, MPI_Comm comm, std::ostream &log)
+  template <int dim>
+  DesignMetrics run_pnp(const RunParameters &p, MPI_Comm comm, std::ostream &log, const bool resume)
   {
     ConditionalOStream pcout(log, Utilities::MPI::this_mpi_process(comm) == 0);
-    const auto         wall_start = std::chrono::steady_clock::now();
-    const auto         wall       = [&] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    const auto         wall_start  = std::chrono::steady_clock::now();
+    double             wall_offset = 0; // wall time of the run before a restart
+    const auto         wall        = [&] {
+      return wall_offset +
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
     };
     const auto        &g        = p.geometry;
     const auto        &pp       = p.pnp;
@@ -151,6 +167,40 @@ namespace protonfem
       if (present.count(id))
         voltage[id] = [v](double) { return v; };
 
+    // Restart: checked here, before the TimerOutput exists (see above). The
+    // run state (state.bin, read by every rank) is applied below where it
+    // belongs; the solver history comes from this rank's file after setup.
+    namespace fs                  = std::filesystem;
+    const std::string ckpt_dir    = checkpoint_directory(p.output.directory, p.output.base_name);
+    const std::string resume_from = resume ? find_checkpoint(ckpt_dir) : "";
+    if (resume && resume_from.empty())
+      throw InputError(p.deck_file, "--resume", ckpt_dir,
+                       "a folder with a complete checkpoint of this deck's run (written with "
+                       "'Checkpoint/Every steps' or 'Every minutes', or on SIGTERM/SIGUSR1)");
+    std::ifstream           state_file;
+    std::optional<BinaryIn> state;
+    if (resume)
+      {
+        state_file.open((fs::path(resume_from) / "state.bin").string(), std::ios::binary);
+        state.emplace(state_file);
+        std::string   magic;
+        std::uint64_t ranks = 0;
+        try
+          {
+            *state >> magic >> ranks;
+          }
+        catch (const std::exception &)
+          {
+          }
+        if (magic != "protonfem-checkpoint-1")
+          throw InputError(p.deck_file, "--resume", resume_from, "a protonfem checkpoint folder");
+        if (ranks != Utilities::MPI::n_mpi_processes(comm))
+          throw InputError(p.deck_file, "--resume", resume_from,
+                           "a checkpoint written with the same number of MPI ranks (it has " +
+                               std::to_string(ranks) + ", this run " +
+                               std::to_string(Utilities::MPI::n_mpi_processes(comm)) + ")");
+      }
+
     TimerOutput    timer(comm, pcout, TimerOutput::never, TimerOutput::wall_times);
     PNPSolver<dim> solver(*tria, e.fe_degree, regions, scaling, pp, voltage, reservoir,
                           pp.channel_potential, timer, pcout);
@@ -161,10 +211,25 @@ namespace protonfem
           << " m^-3, t0 = " << scaling.time()
           << " s, (L0/lambda_D)^2 = " << fmt(scaling.poisson_coupling()) << std::endl;
 
-    solver.set_initial_guess(0.0);
-    const unsigned int relax = solver.relax_to_equilibrium(0.0);
-    pcout << "  equilibrium at V_gate = " << waveform.value(0) << " V: " << relax
-          << " pseudo-time steps" << std::endl;
+    unsigned int relax = 0;
+    if (resume)
+      {
+        std::ifstream mine(
+            (fs::path(resume_from) /
+             ("solver_rank" + std::to_string(Utilities::MPI::this_mpi_process(comm)) + ".bin"))
+                .string(),
+            std::ios::binary);
+        BinaryIn in(mine);
+        solver.load_history(in);
+        pcout << "  resuming from " << resume_from << std::endl;
+      }
+    else
+      {
+        solver.set_initial_guess(0.0);
+        relax = solver.relax_to_equilibrium(0.0);
+        pcout << "  equilibrium at V_gate = " << waveform.value(0) << " V: " << relax
+              << " pseudo-time steps" << std::endl;
+      }
 
     // Conductance read-out: layers with an electronic conductivity law.
     std::vector<std::shared_ptr<const ElectronicConductivityLaw>> laws(n_layers);
@@ -217,7 +282,6 @@ namespace protonfem
               << ", V_read = " << p.readout.read_voltage << " V" << std::endl;
       }
 
-    namespace fs          = std::filesystem;
     const std::string dir = p.output.directory;
     if (root)
       fs::create_directories(dir);
@@ -241,7 +305,40 @@ namespace protonfem
         (fs::path(dir) / (p.output.base_name + "_timeseries.csv")).string();
     std::ofstream series;
     const double  q = constants::elementary_charge;
-    if (root)
+    // On resume the state says how many rows belong to the checkpointed
+    // run; later rows (computed after the checkpoint, before the kill) are
+    // dropped and recomputed.
+    double t = 0, dt = pp.initial_step, dt_prev = 0, have_prev_d = 0;
+    double steps_d = 0, rejected_d = 0, failed_d = 0, roundoff_d = 0, newton_d = 0, linear_d = 0;
+    double energy_d = 0, max_peak_d = 0, max_mean_d = 0, target_d = 0, g_initial_d = 0,
+           g_final_d = 0, next_snapshot_d = 0, relax_d = 0;
+    if (state)
+      {
+        *state >> t >> dt >> dt_prev >> have_prev_d >> steps_d >> rejected_d >> failed_d >>
+            roundoff_d >> newton_d >> linear_d >> energy_d >> max_peak_d >> max_mean_d >>
+            target_d >> g_initial_d >> g_final_d >> next_snapshot_d >> relax_d >> wall_offset;
+        relax = static_cast<unsigned int>(relax_d);
+      }
+    if (root && state)
+      {
+        std::ifstream            in(series_file);
+        std::vector<std::string> lines;
+        for (std::string line; std::getline(in, line);)
+          lines.push_back(line);
+        const std::size_t keep = static_cast<std::size_t>(steps_d) + 2; // header + rows 0..steps
+        if (lines.size() < keep)
+          throw std::runtime_error("the time series " + series_file +
+                                   " has fewer rows than the "
+                                   "checkpoint (" +
+                                   std::to_string(keep - 1) + ")");
+        write_file_atomically(series_file, [&](std::ostream &out) {
+          for (std::size_t i = 0; i < keep; ++i)
+            out << lines[i] << "\n";
+        });
+        series.open(series_file, std::ios::app);
+        series << std::setprecision(12);
+      }
+    else if (root)
       {
         series.open(series_file);
         series << "step,time_s,dt_s,gate_voltage_V,gate_current_A,ionic_current_A,"
@@ -256,19 +353,31 @@ namespace protonfem
           }
         series << "\n" << std::setprecision(12);
       }
-    auto       obs0  = solver.observables(0.0);
+    PNPObservables obs0, previous;
+    if (state)
+      {
+        load(*state, obs0);
+        load(*state, previous);
+      }
+    else
+      {
+        obs0     = solver.observables(0.0);
+        previous = obs0;
+      }
     const auto total = [&](const PNPObservables &o) {
       double n = 0;
       for (const double x : o.protons_per_region)
         n += x;
       return n;
     };
-    const double        n0       = total(obs0);
-    auto                previous = obs0;
-    double              energy = 0, max_peak_ratio = 0, max_mean_ratio = 0;
-    unsigned long       total_newton = 0, total_linear = 0;
-    unsigned int        steps = 0, rejected = 0, failed = 0, roundoff_accepts = 0;
+    const double  n0     = total(obs0);
+    double        energy = energy_d, max_peak_ratio = max_peak_d, max_mean_ratio = max_mean_d;
+    unsigned long total_newton = newton_d, total_linear = linear_d;
+    unsigned int  steps = steps_d, rejected = rejected_d, failed = failed_d,
+                 roundoff_accepts = roundoff_d;
     std::vector<double> peak_over_run(n_layers, 0.0), mean_over_run(n_layers, 0.0);
+    if (state)
+      *state >> peak_over_run >> mean_over_run;
     // Protons in the layers whose charge electrons compensate (the channel).
     const auto channel_charge = [&](const PNPObservables &o) {
       double n = 0;
@@ -352,15 +461,78 @@ namespace protonfem
       previous = o;
       return current;
     };
-    write_row(obs0, 0.0, NewtonReport(), read_conductance());
-    maybe_snapshot(0.0);
+    if (state)
+      {
+        std::vector<double> tracker;
+        std::string         writer_state;
+        *state >> tracker >> fields_file >> writer_state;
+        pulses.set_state(tracker);
+        writer.set_state(writer_state);
+        time_to_target = target_d;
+        g_initial      = g_initial_d;
+        g_final        = g_final_d;
+        next_snapshot  = static_cast<std::size_t>(next_snapshot_d);
+        pcout << "  resumed at step " << steps << ", t = " << t << " s" << std::endl;
+      }
+    else
+      {
+        write_row(obs0, 0.0, NewtonReport(), read_conductance());
+        maybe_snapshot(0.0);
+      }
+
+    // Checkpoint: every rank its solver history, then rank 0 the run state
+    // (state.bin last: a folder without it is incomplete), then the swap.
+    auto       last_checkpoint  = std::chrono::steady_clock::now();
+    const auto write_checkpoint = [&](const bool have_previous_step) {
+      TimerOutput::Scope scope(timer, "checkpoint");
+      const std::string  fresh = ckpt_dir + ".new";
+      if (root)
+        {
+          fs::remove_all(fresh);
+          fs::create_directories(fresh);
+        }
+      MPI_Barrier(comm);
+      {
+        std::ofstream out(
+            (fs::path(fresh) /
+             ("solver_rank" + std::to_string(Utilities::MPI::this_mpi_process(comm)) + ".bin"))
+                .string(),
+            std::ios::binary);
+        BinaryOut b(out);
+        solver.save_history(b);
+        out.close();
+        if (!out)
+          throw std::runtime_error("cannot write the checkpoint in " + fresh);
+      }
+      MPI_Barrier(comm);
+      if (root)
+        {
+          std::ofstream out((fs::path(fresh) / "state.bin").string(), std::ios::binary);
+          BinaryOut     b(out);
+          b << std::string("protonfem-checkpoint-1")
+            << std::uint64_t(Utilities::MPI::n_mpi_processes(comm));
+          b << t << dt << dt_prev << double(have_previous_step) << double(steps) << double(rejected)
+            << double(failed) << double(roundoff_accepts) << double(total_newton)
+            << double(total_linear) << energy << max_peak_ratio << max_mean_ratio << time_to_target
+            << g_initial << g_final << double(next_snapshot) << double(relax) << wall();
+          // The order in which the restart reads them.
+          save(b, obs0);
+          save(b, previous);
+          b << peak_over_run << mean_over_run;
+          b << pulses.state() << fields_file << writer.state();
+          out.close();
+          if (!out)
+            throw std::runtime_error("cannot write the checkpoint in " + fresh);
+        }
+      commit_checkpoint(ckpt_dir, comm);
+      last_checkpoint = std::chrono::steady_clock::now();
+    };
 
     // Time loop: adaptive BDF2, steps land on waveform corners and snapshots.
     std::vector<double> stops = waveform.breakpoints(pp.end_time);
     stops.insert(stops.end(), snapshots.begin(), snapshots.end());
     std::sort(stops.begin(), stops.end());
-    double       t = 0, dt = pp.initial_step, dt_prev = 0;
-    bool         have_previous = false;
+    bool         have_previous = have_prev_d != 0;
     const double tol           = pp.error_tolerance;
     while (t < pp.end_time * (1 - 1e-12))
       {
@@ -448,6 +620,26 @@ namespace protonfem
         dt_prev       = dt;
         have_previous = true;
         dt *= std::min(4.0, std::max(0.2, 0.9 * std::sqrt(tol / std::max(err, 1e-300))));
+
+        const auto &ck     = p.checkpoint;
+        const int   signal = stop_signal_received(comm);
+        const bool  due =
+            (ck.every_steps > 0 && steps % ck.every_steps == 0) ||
+            (ck.every_minutes > 0 &&
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint)
+                     .count() >= 60 * ck.every_minutes);
+        if ((due || signal) && t < pp.end_time * (1 - 1e-12))
+          write_checkpoint(have_previous);
+        if (signal && t < pp.end_time * (1 - 1e-12))
+          {
+            if (root)
+              series.close();
+            std::ostringstream s;
+            s << "stopped by signal " << signal << " at step " << steps << ", t = " << t
+              << " s; checkpoint written to " << ckpt_dir << ". Resume with: protonfem run "
+              << p.deck_file << " --resume (same number of MPI ranks)";
+            throw RunInterrupted(s.str());
+          }
       }
     if (root)
       series.close();
@@ -683,7 +875,7 @@ namespace protonfem
     return m;
   }
 
-  template DesignMetrics run_pnp<1>(const RunParameters &, MPI_Comm, std::ostream &);
-  template DesignMetrics run_pnp<2>(const RunParameters &, MPI_Comm, std::ostream &);
-  template DesignMetrics run_pnp<3>(const RunParameters &, MPI_Comm, std::ostream &);
+  template DesignMetrics run_pnp<1>(const RunParameters &, MPI_Comm, std::ostream &, bool);
+  template DesignMetrics run_pnp<2>(const RunParameters &, MPI_Comm, std::ostream &, bool);
+  template DesignMetrics run_pnp<3>(const RunParameters &, MPI_Comm, std::ostream &, bool);
 } // namespace protonfem

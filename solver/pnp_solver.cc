@@ -530,6 +530,46 @@ namespace protonfem
     have_older     = true;
   }
 
+  template <int dim> void PNPSolver<dim>::save_history(BinaryOut &out) const
+  {
+    out << std::uint64_t(dofs.n_dofs()) << std::uint64_t(owned.n_elements())
+        << std::uint64_t(have_older);
+    for (const auto *v : {&old_solution, &older_solution})
+      {
+        std::vector<double> values;
+        values.reserve(owned.n_elements());
+        for (const auto i : owned)
+          values.push_back((*v)(i));
+        out << values;
+      }
+  }
+
+  template <int dim> void PNPSolver<dim>::load_history(BinaryIn &in)
+  {
+    std::uint64_t n = 0, n_owned = 0, older = 0;
+    in >> n >> n_owned >> older;
+    if (n != dofs.n_dofs() || n_owned != owned.n_elements())
+      throw std::runtime_error(
+          "the checkpoint was written for another mesh or number of MPI ranks (" +
+          std::to_string(n) + " DoFs, " + std::to_string(n_owned) + " on this rank; now " +
+          std::to_string(dofs.n_dofs()) + " and " + std::to_string(owned.n_elements()) +
+          "): restart with the same deck and the same number of ranks");
+    for (auto *v : {&old_solution, &older_solution})
+      {
+        std::vector<double> values;
+        in >> values;
+        PETScWrappers::MPI::Vector plain(owned, comm);
+        std::size_t                k = 0;
+        for (const auto i : owned)
+          plain(i) = values.at(k++);
+        plain.compress(VectorOperation::insert);
+        *v = plain;
+      }
+    have_older = older != 0;
+    current    = old_solution;
+    ghosted    = current;
+  }
+
   template <int dim> void PNPSolver<dim>::reject_step()
   {
     current = before_step;

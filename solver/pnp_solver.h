@@ -19,6 +19,7 @@
 // (including d g/d grad phi), updates clipped on the thermal-voltage scale.
 #pragma once
 
+#include "checkpoint.h"
 #include "pnp_model.h"
 #include "pnp_parameters.h"
 
@@ -92,6 +93,10 @@ namespace protonfem
     void accept_step();
     /// Undo the last step (restore the previous solution).
     void reject_step();
+    /// This rank's part of the time history (after accept_step) for a
+    /// checkpoint, and its restoration (same deck, same number of ranks).
+    void save_history(BinaryOut &out) const;
+    void load_history(BinaryIn &in);
 
     PNPObservables observables(double time) const;
     /// Proton density [m^-3] of the present solution at the points of

@@ -1,6 +1,7 @@
 #include "pulse_metrics.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace protonfem
 {
@@ -65,5 +66,74 @@ namespace protonfem
       }
     previous      = s;
     have_previous = true;
+  }
+
+  namespace
+  {
+    constexpr unsigned int sample_size = 10, record_size = 14;
+
+    void put(std::vector<double> &v, const PulseSample &s)
+    {
+      v.insert(v.end(), {s.time, s.gate_voltage, s.gate_charge, s.ionic_charge, s.channel_charge,
+                         s.gate_current, s.ionic_current, s.field_ratio, s.conductance, 0.0});
+    }
+    PulseSample get_sample(const double *p)
+    {
+      PulseSample s;
+      s.time           = p[0];
+      s.gate_voltage   = p[1];
+      s.gate_charge    = p[2];
+      s.ionic_charge   = p[3];
+      s.channel_charge = p[4];
+      s.gate_current   = p[5];
+      s.ionic_current  = p[6];
+      s.field_ratio    = p[7];
+      s.conductance    = p[8];
+      return s;
+    }
+  } // namespace
+
+  std::vector<double> PulseTracker::state() const
+  {
+    std::vector<double> v = {double(records.size()), double(have_previous), g_lo, g_hi};
+    put(v, previous);
+    for (std::size_t k = 0; k < records.size(); ++k)
+      {
+        const auto &r = records[k];
+        v.insert(v.end(), {double(r.index), r.start, r.end, r.gate_charge, r.channel_charge,
+                           r.energy, r.ionic_energy, r.peak_gate_current, r.peak_ionic_current,
+                           r.peak_field_ratio, r.g_start, r.g_end, 0.0, 0.0});
+        put(v, channel_at_start[k]);
+      }
+    return v;
+  }
+
+  void PulseTracker::set_state(const std::vector<double> &v)
+  {
+    const std::size_t n = static_cast<std::size_t>(v.at(0));
+    if (n != records.size() || v.size() != 4 + sample_size + n * (record_size + sample_size))
+      throw std::runtime_error("checkpoint: the pulse windows differ from the deck's waveform");
+    have_previous   = v[1] != 0;
+    g_lo            = v[2];
+    g_hi            = v[3];
+    previous        = get_sample(&v[4]);
+    const double *p = &v[4 + sample_size];
+    for (std::size_t k = 0; k < n; ++k, p += record_size + sample_size)
+      {
+        auto &r              = records[k];
+        r.index              = static_cast<unsigned int>(p[0]);
+        r.start              = p[1];
+        r.end                = p[2];
+        r.gate_charge        = p[3];
+        r.channel_charge     = p[4];
+        r.energy             = p[5];
+        r.ionic_energy       = p[6];
+        r.peak_gate_current  = p[7];
+        r.peak_ionic_current = p[8];
+        r.peak_field_ratio   = p[9];
+        r.g_start            = p[10];
+        r.g_end              = p[11];
+        channel_at_start[k]  = get_sample(p + record_size);
+      }
   }
 } // namespace protonfem

@@ -75,6 +75,9 @@ namespace protonfem
     /// Smallest and largest conductance read out during the run.
     double g_min() const { return g_lo; }
     double g_max() const { return g_hi; }
+    /// All of the tracker's state as numbers, for a checkpoint.
+    std::vector<double> state() const;
+    void                set_state(const std::vector<double> &s);
 
   private:
     /// The window that holds time t (the last one whose start is <= t).

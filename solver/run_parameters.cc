@@ -243,6 +243,7 @@ namespace protonfem
     ReadoutParameters::declare(prm);
     DesignTargets::declare(prm);
     SweepParameters::declare(prm);
+    CheckpointParameters::declare(prm);
   }
 
   void parse_deck(ParameterHandler &prm, const std::string &deck, const bool skip_undefined)
@@ -322,6 +323,7 @@ namespace protonfem
     p.readout.parse(prm, deck);
     p.targets.parse(prm, deck);
     p.sweep.parse(prm, deck);
+    p.checkpoint.parse(prm, deck);
     return p;
   }
 } // namespace protonfem

@@ -6,6 +6,7 @@
 
 #include "../geometry/geometry_parameters.h"
 #include "../materials/material_database.h"
+#include "checkpoint.h"
 #include "design_parameters.h"
 #include "linear_solver_settings.h"
 #include "pnp_parameters.h"
@@ -71,6 +72,7 @@ namespace protonfem
     ReadoutParameters        readout;
     DesignTargets            targets;
     SweepParameters          sweep;
+    CheckpointParameters     checkpoint;
     MaterialDatabase         materials;
 
     /// Declare every entry (layer subsections for @p layer_names).

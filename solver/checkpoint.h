@@ -1,0 +1,77 @@
+// Checkpoint and restart of a transient PNP run, and the signals batch
+// schedulers send before a time limit.
+//
+// A checkpoint is a folder CHECKPOINT_DIR = OUTPUT/BASE_checkpoint holding
+// one binary file per rank (that rank's owned part of the solver history)
+// and state.bin (rank 0: the run loop's state, the per-pulse accounting, the
+// snapshot list). It is written as CHECKPOINT_DIR.new and then swapped in by
+// renames (old -> .old, .new -> current, .old removed), so a crash while
+// writing leaves the previous checkpoint intact; a reader takes the current
+// folder, or .old if the crash fell between the two renames. Restart needs
+// the same deck and the same number of MPI ranks (the DoF partition is
+// rebuilt deterministically from the deck); both are checked.
+#pragma once
+
+#include <deal.II/base/parameter_handler.h>
+
+#include <cstdint>
+#include <istream>
+#include <mpi.h>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace protonfem
+{
+  struct CheckpointParameters
+  {
+    unsigned int every_steps   = 0; ///< 0 = off
+    double       every_minutes = 0; ///< wall-clock minutes, 0 = off
+
+    static void declare(dealii::ParameterHandler &prm);
+    void        parse(dealii::ParameterHandler &prm, const std::string &file);
+  };
+
+  /// Little binary archive for plain values and vectors (native byte order:
+  /// checkpoints are restarted on the machine type that wrote them).
+  class BinaryOut
+  {
+  public:
+    explicit BinaryOut(std::ostream &out) : out(out) {}
+    BinaryOut &operator<<(double v);
+    BinaryOut &operator<<(std::uint64_t v);
+    BinaryOut &operator<<(const std::string &s);
+    BinaryOut &operator<<(const std::vector<double> &v);
+
+  private:
+    std::ostream &out;
+  };
+
+  class BinaryIn
+  {
+  public:
+    explicit BinaryIn(std::istream &in) : in(in) {}
+    BinaryIn &operator>>(double &v);
+    BinaryIn &operator>>(std::uint64_t &v);
+    BinaryIn &operator>>(std::string &s);
+    BinaryIn &operator>>(std::vector<double> &v);
+
+  private:
+    std::istream &in;
+  };
+
+  /// Folder names of the checkpoint of a run.
+  std::string checkpoint_directory(const std::string &output_dir, const std::string &base);
+  /// The folder a restart reads (current or, after a crash between renames,
+  /// .old); empty if none exists.
+  std::string find_checkpoint(const std::string &directory);
+  /// Collective: the new checkpoint in directory + ".new" is complete on
+  /// every rank; swap it in (rank 0) and wait for it.
+  void commit_checkpoint(const std::string &directory, MPI_Comm comm);
+
+  /// SIGTERM / SIGUSR1 handling: the handler only sets a flag, which the run
+  /// loop polls (collectively) after each accepted step.
+  void install_stop_signal_handlers();
+  /// The signal received (0 if none) on any rank of @p comm.
+  int stop_signal_received(MPI_Comm comm);
+} // namespace protonfem

@@ -84,7 +84,8 @@ def expect(name, words, code=2, build=None, args=None, np_=1, stage="deck", setu
         write(path, build(out) if not extra else build(out, **extra))
     label = f"{name} [{np_} rank{'s' if np_ > 1 else ''}]"
     try:
-        p = run(args if args is not None else ["run", path], np=np_, timeout=120)
+        command = args(path) if callable(args) else args
+        p = run(command if command is not None else ["run", path], np=np_, timeout=120)
     except subprocess.TimeoutExpired:
         check(False, f"{label}: finishes within 120 s (hang?)")
         return
@@ -223,6 +224,49 @@ expect("gmsh_unknown_volume_group",
        np_=2, stage="mesh", build=gmsh_deck(quads, names=["substrate", "channel", "oxide"]))
 expect("gmsh_triangles", ["triangles_2d.msh", "element type", "triangles", "quadrilaterals"],
        np_=2, stage="mesh", build=gmsh_deck(triangles))
+
+# --- design workflow and restart (issues 4 and 6) ------------------------------------
+def with_lines(*lines):
+    """A deck builder: the default deck plus subsections given as lines."""
+    return lambda out: deck_text(dim=2, output_dir=out) + "\n".join(lines) + "\n"
+
+
+expect("read_voltage_zero", ["deck.prm", "Conductance/Read voltage", "0", "> 0 V"],
+       build=with_lines("subsection Conductance", "  set Read voltage = 0", "end"))
+expect("negative_energy_target", ["deck.prm", "Design targets/Max energy per pulse", "-1", ">= 0"],
+       build=with_lines("subsection Design targets", "  set Max energy per pulse = -1", "end"))
+expect("time_to_charge_without_target",
+       ["deck.prm", "Design targets/Max time to target charge", "Target charge"],
+       build=with_lines("subsection Design targets", "  set Max time to target charge = 1e-9", "end"))
+expect("sweep_values_without_parameter", ["deck.prm", "Sweep/Parameter 1", "both set"],
+       build=with_lines("subsection Sweep", "  set Values 1 = 1, 2", "end"))
+expect("sweep_bad_range", ["deck.prm", "Sweep/Values 1", "1:2", "start:stop:count"],
+       build=with_lines("subsection Sweep", "  set Parameter 1 = Electrostatics/Gate voltage",
+                        "  set Values 1 = 1:2", "end"))
+expect("sweep_log_range_through_zero", ["deck.prm", "Sweep/Values 1", "0:10:3:log", "log ranges"],
+       build=with_lines("subsection Sweep", "  set Parameter 1 = Electrostatics/Gate voltage",
+                        "  set Values 1 = 0:10:3:log", "end"))
+expect("sweep_value_rejected_by_pattern",
+       ["deck.prm", "Time stepping/Gate waveform/Type", "square", "existing deck parameter path"],
+       np_=2, build=with_lines("set Problem = pnp", "subsection Sweep",
+                               "  set Parameter 1 = Time stepping/Gate waveform/Type",
+                               "  set Values 1 = pulse, square", "end"),
+       args=lambda path: ["sweep", path])
+expect("sweep_of_electrostatics", ["deck.prm", "Problem", "electrostatics", "'pnp' for a sweep"],
+       build=with_lines("subsection Sweep", "  set Parameter 1 = Electrostatics/Gate voltage",
+                        "  set Values 1 = 1, 2", "end"), args=lambda path: ["sweep", path])
+expect("sweep_ranks_per_run_not_a_divisor", ["--ranks-per-run", "3", "divisor", "(2)"], np_=2,
+       build=with_lines("set Problem = pnp", "subsection Sweep",
+                        "  set Parameter 1 = Electrostatics/Gate voltage", "  set Values 1 = 1, 2", "end"),
+       args=lambda path: ["sweep", path, "--ranks-per-run", "3"])
+expect("set_unknown_entry", ["deck.prm", "Geometry/Devise length", "existing deck parameter path"],
+       build=deck(), args=lambda path: ["run", path, "--set", "Geometry/Devise length=1e-7"])
+expect("set_without_value", ["--set", "Section/Entry=value", "nothing"], code=1, build=deck(),
+       args=lambda path: ["run", path, "--set", "nothing"])
+expect("resume_electrostatics", ["deck.prm", "--resume", "Problem = pnp"], build=deck(),
+       args=lambda path: ["run", path, "--resume"])
+expect("resume_without_checkpoint", ["deck.prm", "--resume", "checkpoint"], np_=2, stage="mesh",
+       build=with_lines("set Problem = pnp"), args=lambda path: ["run", path, "--resume"])
 
 # --- command line ------------------------------------------------------------------
 expect("unknown_command", ["frobnicate", "allowed: run, sweep, print-parameters, materials"], code=1,

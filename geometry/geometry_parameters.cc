@@ -18,12 +18,6 @@ namespace protonfem
 
   namespace
   {
-    std::string str(const double v)
-    {
-      std::ostringstream s;
-      s << v;
-      return s.str();
-    }
 
     /// A strictly positive length; Patterns::Double has already rejected
     /// text, NaN and inf, so only the sign is left to check.
@@ -161,8 +155,8 @@ namespace protonfem
                            "a dielectric, electrolyte or mixed conductor: metals are electrodes "
                            "(boundaries), not layers");
         if (l.interface_cell_size > l.thickness)
-          throw InputError(file, path + "Interface cell size", str(l.interface_cell_size),
-                           "at most the layer thickness " + str(l.thickness) + " m");
+          throw InputError(file, path + "Interface cell size", value_text(l.interface_cell_size),
+                           "at most the layer thickness " + value_text(l.thickness) + " m");
         if (dealii::Utilities::trim(extent) != "full")
           {
             const auto parts = dealii::Utilities::split_string_list(extent, ',');
@@ -181,7 +175,7 @@ namespace protonfem
               throw InputError(file, path + "X extent", extent, "'full' or 'x_min, x_max' in m");
             if (l.x_min < 0 || l.x_max > device_length || l.x_min >= l.x_max)
               throw InputError(file, path + "X extent", extent,
-                               "0 <= x_min < x_max <= Device length (" + str(device_length) +
+                               "0 <= x_min < x_max <= Device length (" + value_text(device_length) +
                                    " m)");
             l.full_length = (l.x_min == 0 && l.x_max == device_length);
           }
@@ -195,7 +189,8 @@ namespace protonfem
     prm.leave_subsection();
 
     if (max_vertical_cell_size < 0)
-      throw InputError(file, g + "Max vertical cell size", str(max_vertical_cell_size), "> 0");
+      throw InputError(file, g + "Max vertical cell size", value_text(max_vertical_cell_size),
+                       "> 0");
     if (mesh_source == "gmsh")
       {
         if (dealii::Utilities::trim(gmsh_file).empty())
@@ -222,12 +217,14 @@ namespace protonfem
     // is what is modelled, so the footprint still has to be inside the device.
     const LayerSpec &top = layers.back();
     if (!(gate_x_min >= top.x_min && gate_x_max <= top.x_max && gate_x_min < gate_x_max))
-      throw InputError(file, g + "Gate x min/Gate x max", str(gate_x_min) + ", " + str(gate_x_max),
-                       "x_min < x_max inside the top layer '" + top.name + "' [" + str(top.x_min) +
-                           ", " + str(top.x_max) + "] m (gate outside the device)");
+      throw InputError(
+          file, g + "Gate x min/Gate x max", value_text(gate_x_min) + ", " + value_text(gate_x_max),
+          "x_min < x_max inside the top layer '" + top.name + "' [" + value_text(top.x_min) + ", " +
+              value_text(top.x_max) + "] m (gate outside the device)");
     if (dim == 3 && !(gate_y_min >= 0 && gate_y_max <= device_width && gate_y_min < gate_y_max))
-      throw InputError(file, g + "Gate y min/Gate y max", str(gate_y_min) + ", " + str(gate_y_max),
-                       "y_min < y_max inside [0, Device width = " + str(device_width) +
+      throw InputError(file, g + "Gate y min/Gate y max",
+                       value_text(gate_y_min) + ", " + value_text(gate_y_max),
+                       "y_min < y_max inside [0, Device width = " + value_text(device_width) +
                            "] m (gate outside the device)");
 
     if (dim >= 2 && lateral_contacts)
@@ -241,11 +238,11 @@ namespace protonfem
         const bool top_pads = contact_placement == "top";
         if (top_pads && !(source_x_max > 0 && drain_x_min < device_length))
           throw InputError(file, g + "Source contact x max/Drain contact x min",
-                           str(source_x_max) + ", " + str(drain_x_min),
+                           value_text(source_x_max) + ", " + value_text(drain_x_min),
                            "0 < Source contact x max and Drain contact x min < Device length");
         if (top_pads && !(source_x_max < drain_x_min))
           throw InputError(file, g + "Source contact x max/Drain contact x min",
-                           str(source_x_max) + ", " + str(drain_x_min),
+                           value_text(source_x_max) + ", " + value_text(drain_x_min),
                            "Source contact x max < Drain contact x min (the contacts overlap)");
         const unsigned int c = layer_index(channel_layer);
         if (source_x_max > layers[c].x_max || drain_x_min < layers[c].x_min ||
@@ -255,15 +252,15 @@ namespace protonfem
             // span the whole device length.
             if (layers[c].x_min > 0 || layers[c].x_max < device_length)
               throw InputError(file, g + "Layer " + channel_layer + "/X extent",
-                               str(layers[c].x_min) + ", " + str(layers[c].x_max),
+                               value_text(layers[c].x_min) + ", " + value_text(layers[c].x_max),
                                "'full': the source and drain contacts sit on the channel ends");
           }
         for (unsigned int i = c + 1; top_pads && i < layers.size(); ++i)
           if (layers[i].x_min < source_x_max || layers[i].x_max > drain_x_min)
             throw InputError(file, g + "Layer " + layers[i].name + "/X extent",
-                             str(layers[i].x_min) + ", " + str(layers[i].x_max),
+                             value_text(layers[i].x_min) + ", " + value_text(layers[i].x_max),
                              "an extent inside [Source contact x max, Drain contact x min] = [" +
-                                 str(source_x_max) + ", " + str(drain_x_min) +
+                                 value_text(source_x_max) + ", " + value_text(drain_x_min) +
                                  "] m: layers above the channel must leave the contacts exposed");
       }
   }

@@ -102,6 +102,14 @@ namespace protonfem
     return (fs::path(output_dir) / (base + "_checkpoint")).string();
   }
 
+  std::string checkpoint_rank_file(const std::string &directory, MPI_Comm comm)
+  {
+    return (fs::path(directory) /
+            ("solver_rank" + std::to_string(dealii::Utilities::MPI::this_mpi_process(comm)) +
+             ".bin"))
+        .string();
+  }
+
   std::string find_checkpoint(const std::string &directory)
   {
     // state.bin is the last file written into a checkpoint: a folder

@@ -62,6 +62,8 @@ namespace protonfem
 
   /// Folder names of the checkpoint of a run.
   std::string checkpoint_directory(const std::string &output_dir, const std::string &base);
+  /// This rank's solver-history file inside checkpoint folder @p directory.
+  std::string checkpoint_rank_file(const std::string &directory, MPI_Comm comm);
   /// The folder a restart reads (current or, after a crash between renames,
   /// .old); empty if none exists.
   std::string find_checkpoint(const std::string &directory);

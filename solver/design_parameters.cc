@@ -11,12 +11,6 @@ namespace protonfem
 
   namespace
   {
-    std::string str(const double v)
-    {
-      std::ostringstream s;
-      s << v;
-      return s.str();
-    }
 
     double non_negative(dealii::ParameterHandler &prm, const std::string &name,
                         const std::string &section, const std::string &file)
@@ -52,7 +46,8 @@ namespace protonfem
     every        = prm.get_integer("Every");
     prm.leave_subsection();
     if (!(read_voltage > 0) || !std::isfinite(read_voltage))
-      throw InputError(file, "Conductance/Read voltage", str(read_voltage), "a voltage > 0 V");
+      throw InputError(file, "Conductance/Read voltage", value_text(read_voltage),
+                       "a voltage > 0 V");
   }
 
   void DesignTargets::declare(dealii::ParameterHandler &prm)
@@ -92,7 +87,7 @@ namespace protonfem
     max_time_to_charge = non_negative(prm, "Max time to target charge", s, file);
     prm.leave_subsection();
     if (max_time_to_charge > 0 && target_charge == 0)
-      throw InputError(file, s + "/Max time to target charge", str(max_time_to_charge),
+      throw InputError(file, s + "/Max time to target charge", value_text(max_time_to_charge),
                        "0 unless 'Target charge' is set (> 0)");
   }
 } // namespace protonfem

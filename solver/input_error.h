@@ -9,6 +9,14 @@
 
 namespace protonfem
 {
+  /// A number as it appears in an error message (shortest default form).
+  inline std::string value_text(const double v)
+  {
+    std::ostringstream s;
+    s << v;
+    return s.str();
+  }
+
   class InputError : public std::runtime_error
   {
   public:

@@ -214,12 +214,8 @@ namespace protonfem
     unsigned int relax = 0;
     if (resume)
       {
-        std::ifstream mine(
-            (fs::path(resume_from) /
-             ("solver_rank" + std::to_string(Utilities::MPI::this_mpi_process(comm)) + ".bin"))
-                .string(),
-            std::ios::binary);
-        BinaryIn in(mine);
+        std::ifstream mine(checkpoint_rank_file(resume_from, comm), std::ios::binary);
+        BinaryIn      in(mine);
         solver.load_history(in);
         pcout << "  resuming from " << resume_from << std::endl;
       }
@@ -493,12 +489,8 @@ namespace protonfem
         }
       MPI_Barrier(comm);
       {
-        std::ofstream out(
-            (fs::path(fresh) /
-             ("solver_rank" + std::to_string(Utilities::MPI::this_mpi_process(comm)) + ".bin"))
-                .string(),
-            std::ios::binary);
-        BinaryOut b(out);
+        std::ofstream out(checkpoint_rank_file(fresh, comm), std::ios::binary);
+        BinaryOut     b(out);
         solver.save_history(b);
         out.close();
         if (!out)

@@ -12,6 +12,7 @@
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/parameter_handler.h>
 
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -116,6 +117,14 @@ namespace protonfem
       return 0;
     }
 
+    /// A word on the command line that names the deck (ends in .prm or is
+    /// an existing file), so it is not taken for a PETSc option's value.
+    bool is_deck_name(const std::string &word)
+    {
+      return (word.size() > 4 && word.compare(word.size() - 4, 4, ".prm") == 0) ||
+             std::filesystem::is_regular_file(word);
+    }
+
     int run(const std::vector<std::string> &args)
     {
       std::string           deck;
@@ -145,7 +154,14 @@ namespace protonfem
               continue;
             }
           if (a.rfind("-", 0) == 0)
-            continue; // PETSc options, read by PETSc itself
+            {
+              // A PETSc option, read by PETSc itself; its value (if any) is
+              // the next word unless that is an option or the deck.
+              if (i + 1 < args.size() && args[i + 1].rfind("-", 0) != 0 &&
+                  !is_deck_name(args[i + 1]))
+                ++i;
+              continue;
+            }
           if (!deck.empty())
             {
               if (is_root())

@@ -30,6 +30,8 @@ namespace protonfem
     prm.declare_entry("Max gate voltage change", "0.25", Patterns::Double(1e-6),
                       "Largest change of the gate voltage within one step [V]: steps through "
                       "rising and falling edges are limited so that Newton starts close.");
+    prm.declare_entry("Max steps", "0", Patterns::Integer(0),
+                      "Stop after this many accepted steps (0: run to End time).");
     prm.declare_entry("Progress every", "1", Patterns::Integer(1),
                       "Print a progress line every N steps.");
     GateWaveform::declare(prm);
@@ -57,8 +59,20 @@ namespace protonfem
     prm.declare_entry("Newton tolerance", "1e-9", Patterns::Double(1e-15, 1e-2),
                       "Converged when the largest update of phi/V_T and mu/kT is below this.");
     prm.declare_entry("Linear solver", "direct", Patterns::Selection("direct|gmres"),
-                      "direct: MUMPS LU of the coupled Jacobian; gmres: GMRES + BoomerAMG "
-                      "(large 3D problems; PETSc options -ksp_* apply).");
+                      "direct: MUMPS LU of the coupled Jacobian (small problems); gmres: "
+                      "GMRES with 'Preconditioner' (large 3D problems). PETSc options with "
+                      "the prefix -pnp_ (e.g. -pnp_ksp_monitor, -pnp_pc_fieldsplit_type "
+                      "schur, -pnp_fieldsplit_mu_pc_hypre_boomeramg_strong_threshold 0.5) "
+                      "on the command line or in PETSC_OPTIONS override the defaults.");
+    prm.declare_entry("Preconditioner", "amg",
+                      Patterns::Selection("amg|fieldsplit-amg|block-jacobi"),
+                      "For gmres. amg: PETSc GAMG on the coupled matrix with ILU(0) "
+                      "smoothing; fieldsplit-amg: block Gauss-Seidel over (phi, mu), one "
+                      "BoomerAMG V-cycle per block; block-jacobi: ILU(0) per rank.");
+    prm.declare_entry("Linear tolerance", "1e-10", Patterns::Double(1e-16, 1e-2),
+                      "GMRES: relative reduction of the (row-scaled) residual.");
+    prm.declare_entry("Max linear iterations", "1000", Patterns::Integer(1, 100000),
+                      "GMRES iterations per Newton step before the step is cut.");
     prm.leave_subsection();
   }
 
@@ -73,6 +87,7 @@ namespace protonfem
     error_tolerance         = prm.get_double("Error tolerance");
     max_step_cuts           = prm.get_integer("Max step cuts");
     progress_every          = prm.get_integer("Progress every");
+    max_steps               = prm.get_integer("Max steps");
     max_voltage_change      = prm.get_double("Max gate voltage change");
     const std::string snaps = prm.get("Snapshot times");
     waveform.parse(prm, file);
@@ -113,6 +128,9 @@ namespace protonfem
     max_newton_iterations  = prm.get_integer("Max Newton iterations");
     newton_tolerance       = prm.get_double("Newton tolerance");
     linear_solver          = prm.get("Linear solver");
+    preconditioner         = prm.get("Preconditioner");
+    linear_tolerance       = prm.get_double("Linear tolerance");
+    max_linear_iterations  = prm.get_integer("Max linear iterations");
     prm.leave_subsection();
   }
 } // namespace protonfem

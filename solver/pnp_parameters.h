@@ -36,7 +36,18 @@ namespace protonfem
     // Newton
     unsigned int max_newton_iterations = 25;
     double       newton_tolerance      = 1e-9;     ///< max update, thermal units
-    std::string  linear_solver         = "direct"; ///< direct (MUMPS) | gmres (ILU/AMG)
+    /// direct: MUMPS LU; gmres: GMRES with 'preconditioner'.
+    std::string linear_solver = "direct";
+    /// amg: PETSc GAMG on the coupled system with ILU(0) smoothing;
+    /// fieldsplit-amg: block Gauss-Seidel over (phi, mu), one BoomerAMG V-cycle
+    /// per block; block-jacobi: ILU(0) per rank (all measured in
+    /// docs/performance.md).
+    std::string  preconditioner        = "amg";
+    double       linear_tolerance      = 1e-10; ///< relative residual reduction (GMRES)
+    unsigned int max_linear_iterations = 1000;
+    /// Stop after this many accepted steps (0: run to End time); benchmarks
+    /// time a fixed number of steps with it.
+    unsigned int max_steps = 0;
 
     static void declare(dealii::ParameterHandler &prm);
     void        parse(dealii::ParameterHandler &prm, const std::string &file);

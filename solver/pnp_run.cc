@@ -135,7 +135,10 @@ namespace protonfem
     // Mesh and every input check before the TimerOutput exists: an
     // InputError unwinding through a TimerOutput makes it print a warning in
     // front of the real message.
-    const auto tria    = create_device_mesh<dim>(g, p.deck_file, comm);
+    const auto mesh_started = std::chrono::steady_clock::now();
+    const auto tria         = create_device_mesh<dim>(g, p.deck_file, comm);
+    const double mesh_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - mesh_started).count();
     const auto present = boundary_ids_present(*tria, comm);
     cells_per_layer(*tria, g, p.deck_file, comm);
     if (!present.count(boundary_ids::gate))
@@ -291,7 +294,10 @@ namespace protonfem
              snapshots[next_snapshot] <= t * (1 + 1e-12) + 1e-30)
         {
           if (p.output.write_fields)
-            fields_file = writer.write(solver, t);
+            {
+              TimerOutput::Scope scope(timer, "output");
+              fields_file = writer.write(solver, t);
+            }
           ++next_snapshot;
         }
     };
@@ -520,6 +526,9 @@ namespace protonfem
       last_checkpoint = std::chrono::steady_clock::now();
     };
 
+    bool              stopped_at_max_steps = false;
+    const SolverStats before_time_loop     = solver.stats();
+    const double      wall_before_loop     = wall();
     // Time loop: adaptive BDF2, steps land on waveform corners and snapshots.
     std::vector<double> stops = waveform.breakpoints(pp.end_time);
     stops.insert(stops.end(), snapshots.begin(), snapshots.end());
@@ -631,6 +640,13 @@ namespace protonfem
               << " s; checkpoint written to " << ckpt_dir << ". Resume with: protonfem run "
               << p.deck_file << " --resume (same number of MPI ranks)";
             throw RunInterrupted(s.str());
+          }
+        if (pp.max_steps > 0 && steps >= pp.max_steps && t < pp.end_time * (1 - 1e-12))
+          {
+            stopped_at_max_steps = true;
+            pcout << "  stopping at 'Time stepping/Max steps' = " << pp.max_steps
+                  << " (t = " << t << " s of " << pp.end_time << " s)" << std::endl;
+            break;
           }
       }
     if (root)
@@ -777,7 +793,30 @@ namespace protonfem
               << cell(r.delta_g()) << "\n";
       });
 
-    JsonObject timings;
+    // Cost of the time steps alone (the equilibrium solve is excluded).
+    const SolverStats step_work = solver.stats() - before_time_loop;
+    JsonObject        step_cost;
+    const double      per_newton =
+        step_work.assemblies > 0
+                 ? (step_work.assembly_s + step_work.linear_solve_s) / step_work.assemblies
+                 : 0.0;
+    step_cost.add("wall_s", wall() - wall_before_loop)
+        .add("newton_iterations", step_work.assemblies)
+        .add("krylov_iterations", step_work.krylov_iterations)
+        .add("assembly_s", step_work.assembly_s)
+        .add("linear_solve_s", step_work.linear_solve_s)
+        .add("time_per_newton_iteration_s", per_newton)
+        .add("krylov_iterations_per_newton_iteration",
+             step_work.linear_solves > 0
+                 ? double(step_work.krylov_iterations) / step_work.linear_solves
+                 : 0.0)
+        .add("assembly_fraction_of_newton_iteration",
+             per_newton > 0 ? step_work.assembly_s / step_work.assemblies / per_newton : 0.0);
+    Utilities::System::MemoryStats memory;
+    Utilities::System::get_memory_stats(memory);
+    const double peak_memory_mib = Utilities::MPI::max(memory.VmHWM / 1024.0, comm);
+    JsonObject   timings;
+    timings.add("mesh", mesh_s);
     for (const auto &[name, seconds] : timer.get_summary_data(TimerOutput::total_wall_time))
       timings.add(name, seconds);
     const char *unit = dim == 3   ? "per device"
@@ -811,7 +850,14 @@ namespace protonfem
         .add("design", design)
         .add("pulses", pulse_json)
         .add("pulses_csv", pulses_file)
+        .add("stopped_at_max_steps", stopped_at_max_steps)
+        .add("time_step_cost", step_cost)
+        .add("linear_solver", pp.linear_solver == "direct" ? std::string("direct (MUMPS)")
+                                                           : "gmres + " + pp.preconditioner)
         .add("timings_s", timings)
+        .add("peak_memory_MiB_max_rank", peak_memory_mib)
+        .add("bytes_per_dof", peak_memory_mib * 1048576.0 *
+                                  Utilities::MPI::n_mpi_processes(comm) / solver.n_dofs())
         .add("wall_s", wall())
         .add("time_series_csv", series_file)
         .add("fields_xdmf", fields_file.empty() ? JsonValue() : JsonValue(fields_file));

@@ -13,6 +13,7 @@
 #include <deal.II/lac/petsc_solver.h>
 #include <deal.II/lac/sparsity_tools.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <sstream>
@@ -30,6 +31,29 @@ namespace protonfem
     constexpr double update_limit = 20.0;
     /// Updates below this [kT] are at the round-off level of the scaled system.
     constexpr double roundoff_floor = 1e-5;
+
+    /// Position of a locally relevant DoF in the local form of a ghosted
+    /// PETSc vector: owned entries first (contiguous), then the ghosts in
+    /// increasing index order (how deal.II creates the ghosted vector).
+    struct GhostedArray
+    {
+      GhostedArray(const IndexSet &owned, const IndexSet &relevant)
+          : first(owned.n_elements() > 0 ? owned.nth_index_in_set(0) : 0),
+            n_owned(owned.n_elements()), ghosts(relevant)
+      {
+        AssertThrow(owned.is_contiguous(), ExcMessage("locally owned DoFs must be contiguous"));
+        ghosts.subtract_set(owned);
+      }
+      std::size_t position(const types::global_dof_index i) const
+      {
+        return (i >= first && i < first + n_owned) ? i - first
+                                                   : n_owned + ghosts.index_within_set(i);
+      }
+      types::global_dof_index first;
+      std::size_t             n_owned;
+      IndexSet                ghosts;
+    };
+
   } // namespace
 
   template <int dim>
@@ -47,9 +71,27 @@ namespace protonfem
   {
   }
 
+  template <int dim> PNPSolver<dim>::~PNPSolver()
+  {
+    destroy_krylov_solver();
+  }
+
+  template <int dim> void PNPSolver<dim>::destroy_krylov_solver()
+  {
+    if (ksp != nullptr)
+      KSPDestroy(&ksp);
+    if (is_phi != nullptr)
+      ISDestroy(&is_phi);
+    if (is_mu != nullptr)
+      ISDestroy(&is_mu);
+    ksp = nullptr;
+    is_phi = is_mu = nullptr;
+  }
+
   template <int dim> void PNPSolver<dim>::setup()
   {
     TimerOutput::Scope t(timer, "pnp: setup");
+    destroy_krylov_solver(); // its index sets belong to the old DoF numbering
     dofs.distribute_dofs(fe);
     owned = dofs.locally_owned_dofs();
     DoFTools::extract_locally_relevant_dofs(dofs, relevant);
@@ -214,6 +256,7 @@ namespace protonfem
   void PNPSolver<dim>::assemble(const double a0, const double a1, const double a2, const double dt)
   {
     TimerOutput::Scope t(timer, "pnp: assembly");
+    const auto         started = std::chrono::steady_clock::now();
     jacobian       = 0;
     rhs            = 0;
     const double L = scaling.length, lambda = scaling.poisson_coupling();
@@ -227,7 +270,14 @@ namespace protonfem
     std::vector<types::global_dof_index> idx(n);
     std::vector<double>         phi(nq), mu(nq), phi_o(nq), mu_o(nq), phi_oo(nq), mu_oo(nq);
     std::vector<Tensor<1, dim>> gphi(nq), gmu(nq);
-    std::vector<double>         row_ell(n, 0.0), ss(n, 0.0);
+    std::vector<double>         row_ell(n, 0.0), val(n), gm_dot(n, 0.0), dir_dot(n, 0.0);
+    std::vector<Tensor<1, dim>> grad(n);
+    // sys[c][b]: the cell-local index of scalar shape function b of component c.
+    const unsigned int                       nb = n / 2;
+    std::vector<std::vector<unsigned int>>   sys(2, std::vector<unsigned int>(nb));
+    std::vector<std::vector<double>>         gg(nb, std::vector<double>(nb));
+    for (unsigned int i = 0; i < n; ++i)
+      sys[fe.system_to_component_index(i).first][fe.system_to_component_index(i).second] = i;
     std::vector<bool>           row_saturated(n, false);
     // Local index of the phi-DoF at the same node as each local DoF.
     std::vector<unsigned int> phi_partner(n, 0);
@@ -237,6 +287,16 @@ namespace protonfem
             std::make_pair(0u, fe.system_to_component_index(i).second))
           phi_partner[i] = j;
 
+    const GhostedArray local_view(owned, relevant);
+    const double      *now_array = nullptr, *old_array = nullptr, *older_array = nullptr;
+    Vec                now_local, old_local, older_local;
+    VecGhostGetLocalForm(ghosted, &now_local);
+    VecGhostGetLocalForm(old_solution, &old_local);
+    VecGhostGetLocalForm(older_solution, &older_local);
+    VecGetArrayRead(now_local, &now_array);
+    VecGetArrayRead(old_local, &old_array);
+    VecGetArrayRead(older_local, &older_array);
+    std::vector<double> u_now(n), u_old(n), u_older(n);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -244,16 +304,35 @@ namespace protonfem
           cell_matrix          = 0;
           cell_rhs             = 0;
           const RegionModel &r = regions[cell->material_id()];
-          fv[phi_c].get_function_values(ghosted, phi);
-          fv[phi_c].get_function_gradients(ghosted, gphi);
-          if (r.hosts_protons)
+          // Nodal values of the three time levels straight from the arrays
+          // (deal.II's get_function_values on PETSc vectors allocates and
+          // looks up every entry; this was ~1/6 of the assembly).
+          cell->get_dof_indices(idx);
+          for (unsigned int i = 0; i < n; ++i)
             {
-              fv[mu_c].get_function_values(ghosted, mu);
-              fv[mu_c].get_function_gradients(ghosted, gmu);
-              fv[phi_c].get_function_values(old_solution, phi_o);
-              fv[mu_c].get_function_values(old_solution, mu_o);
-              fv[phi_c].get_function_values(older_solution, phi_oo);
-              fv[mu_c].get_function_values(older_solution, mu_oo);
+              const std::size_t k = local_view.position(idx[i]);
+              u_now[i]            = now_array[k];
+              u_old[i]            = old_array[k];
+              u_older[i]          = older_array[k];
+            }
+          for (unsigned int q = 0; q < nq; ++q)
+            {
+              phi[q] = mu[q] = phi_o[q] = mu_o[q] = phi_oo[q] = mu_oo[q] = 0;
+              gphi[q] = gmu[q] = Tensor<1, dim>();
+              for (unsigned int b = 0; b < nb; ++b)
+                {
+                  const unsigned int ip = sys[0][b], im = sys[1][b];
+                  const double       v  = fv.shape_value(ip, q);
+                  const auto        &gr = fv.shape_grad(ip, q);
+                  phi[q] += u_now[ip] * v;
+                  mu[q] += u_now[im] * v;
+                  phi_o[q] += u_old[ip] * v;
+                  mu_o[q] += u_old[im] * v;
+                  phi_oo[q] += u_older[ip] * v;
+                  mu_oo[q] += u_older[im] * v;
+                  gphi[q] += u_now[ip] * gr;
+                  gmu[q] += u_now[im] * gr;
+                }
             }
           // Analytic row scaling of the Nernst-Planck rows: where the layer is
           // emptied (or filled) to exp(-|eta|) with |eta| up to hundreds, c and
@@ -262,12 +341,11 @@ namespace protonfem
           // the nodal values (the same for every cell sharing the node), and
           // the scaled terms are evaluated in log form. Rows on the saturated
           // side use the vacancy form c = c_max - v (a0 + a1 + a2 = 0).
-          cell->get_dof_indices(idx);
           if (r.hosts_protons)
             for (unsigned int i = 0; i < n; ++i)
               if (fe.system_to_component_index(i).first == 1)
                 {
-                  const double x = double(ghosted(idx[i])) - double(ghosted(idx[phi_partner[i]]));
+                  const double x = u_now[i] - u_now[phi_partner[i]];
                   row_ell[i] = std::min(600.0, std::max(0.0, std::abs(x) - 30.0)); // no overflow
                   row_saturated[i] = x - r.e_site > 0;
                 }
@@ -276,16 +354,22 @@ namespace protonfem
               const double         w   = fv.JxW(q) * jxw_scale;
               const Tensor<1, dim> gp  = gphi[q] * L;
               double               rho = r.fixed_charge, drho = 0; // drho = d rho / d mu
-              double               c = 0, s = 0, slope = 0, g = 1, dg = 0;
+              double               s = 0, slope = 0, g = 1, dg = 0;
               Tensor<1, dim>       gm, dir;
+              // Shape data of this point once, and the projections every
+              // (i, j) pair needs (assembly cost: docs/performance.md).
+              for (unsigned int i = 0; i < n; ++i)
+                {
+                  val[i]  = fv.shape_value(i, q);
+                  grad[i] = fv.shape_grad(i, q) * L;
+                }
               if (r.hosts_protons)
                 {
                   gm = gmu[q] * L;
-                  c  = r.density(mu[q], phi[q]);
                   s  = r.density_derivative(mu[q], phi[q]);
                   if (r.proton_charge)
                     {
-                      rho += c - r.c0;
+                      rho += r.density(mu[q], phi[q]) - r.c0;
                       drho = s;
                     }
                   const double gn = gp.norm();
@@ -293,58 +377,88 @@ namespace protonfem
                   slope = r.saturation_slope(mu[q], phi[q]); // (dM/dmu) / M
                   if (gn > 0)
                     dir = gp / gn;
-                }
-              for (unsigned int i = 0; i < n; ++i)
-                {
-                  const unsigned int   ci = fe.system_to_component_index(i).first;
-                  const double         vi = fv.shape_value(i, q);
-                  const Tensor<1, dim> gi = fv.shape_grad(i, q) * L;
-                  if (ci == 0)
-                    cell_rhs(i) -= (r.eps_r * gp * gi - lambda * rho * vi) * w;
-                  else if (r.hosts_protons)
+                  for (unsigned int i = 0; i < n; ++i)
                     {
-                      // scaled quantities of this row
-                      const double ell = row_ell[i];
-                      const double eta = mu[q] - phi[q] - r.e_site;
-                      const double eo  = mu_o[q] - phi_o[q] - r.e_site,
-                                   eoo = mu_oo[q] - phi_oo[q] - r.e_site;
-                      const double m_rate =
-                          row_saturated[i]
-                              ? -(a0 * r.scaled_vacancies(eta, ell) +
-                                  a1 * r.scaled_vacancies(eo, ell) +
-                                  a2 * r.scaled_vacancies(eoo, ell)) /
-                                    dt
-                              : (a0 * r.scaled_density(eta, ell) + a1 * r.scaled_density(eo, ell) +
-                                 a2 * r.scaled_density(eoo, ell)) /
-                                    dt;
-                      ss[i] = r.scaled_derivative(eta, ell);
-                      cell_rhs(i) -= (m_rate * vi + r.diffusivity * ss[i] * g * gm * gi) * w;
+                      gm_dot[i]  = gm * grad[i];
+                      dir_dot[i] = dir * grad[i];
                     }
-                  else
-                    continue;
-                  for (unsigned int j = 0; j < n; ++j)
+                }
+              // log sigma(+-eta) of the three time levels, shared by all rows.
+              double ls[3][2] = {{0, 0}, {0, 0}, {0, 0}};
+              if (r.hosts_protons)
+                {
+                  const double etas[3] = {mu[q] - phi[q] - r.e_site, mu_o[q] - phi_o[q] - r.e_site,
+                                          mu_oo[q] - phi_oo[q] - r.e_site};
+                  for (unsigned int k = 0; k < 3; ++k)
                     {
-                      const unsigned int   cj = fe.system_to_component_index(j).first;
-                      const double         vj = fv.shape_value(j, q);
-                      const Tensor<1, dim> gj = fv.shape_grad(j, q) * L;
-                      double               a  = 0;
-                      if (ci == 0 && cj == 0)
-                        a = r.eps_r * gj * gi + lambda * drho * vj * vi;
-                      else if (ci == 0 && cj == 1)
-                        a = -lambda * drho * vj * vi;
-                      else if (ci == 1 && cj == 1 && r.hosts_protons)
-                        a = a0 / dt * ss[i] * vj * vi +
-                            r.diffusivity * ss[i] * (slope * vj * g * gm + g * gj) * gi;
-                      else if (ci == 1 && cj == 0 && r.hosts_protons)
-                        a = -a0 / dt * ss[i] * vj * vi +
-                            r.diffusivity * ss[i] * (-slope * vj * g * gm + dg * (dir * gj) * gm) *
-                                gi;
-                      cell_matrix(i, j) += a * w;
+                      ls[k][0] = RegionModel::log_sigmoid(etas[k]);
+                      ls[k][1] = RegionModel::log_sigmoid(-etas[k]);
+                    }
+                }
+              // Both components use the same scalar element: the four blocks
+              // of the cell matrix are built from one table of gradient dot
+              // products of the nb scalar shape functions (symmetric).
+              for (unsigned int a = 0; a < nb; ++a)
+                for (unsigned int b = 0; b <= a; ++b)
+                  gg[a][b] = gg[b][a] = grad[sys[0][a]] * grad[sys[0][b]];
+              for (unsigned int a = 0; a < nb; ++a)
+                {
+                  const unsigned int i  = sys[0][a];
+                  const double       va = val[i];
+                  cell_rhs(i) -= (r.eps_r * (gp * grad[i]) - lambda * rho * va) * w;
+                  for (unsigned int b = 0; b < nb; ++b)
+                    {
+                      const double m = lambda * drho * va * val[sys[0][b]];
+                      cell_matrix(i, sys[0][b]) += (r.eps_r * gg[a][b] + m) * w;
+                      cell_matrix(i, sys[1][b]) -= m * w;
+                    }
+                }
+              if (!r.hosts_protons)
+                continue;
+              // Scaled rate and dc/dmu of a row depend only on (ell, side);
+              // most rows of a cell share them, so they are computed once.
+              double cached_ell = -1, cached_rate = 0, cached_ss = 0;
+              bool   cached_side = false;
+              for (unsigned int a = 0; a < nb; ++a)
+                {
+                  const unsigned int i   = sys[1][a];
+                  const double       vi  = val[i];
+                  const double       ell = row_ell[i];
+                  if (ell != cached_ell || row_saturated[i] != cached_side)
+                    {
+                      // Saturated rows use the vacancy form c = c_max - v
+                      // (a0 + a1 + a2 = 0): the scaled densities of the
+                      // three levels are c_max exp(ell + log sigma(+-eta)).
+                      const unsigned int side = row_saturated[i] ? 1 : 0;
+                      const double       sum  = a0 * std::exp(ell + ls[0][side]) +
+                                         a1 * std::exp(ell + ls[1][side]) +
+                                         a2 * std::exp(ell + ls[2][side]);
+                      cached_rate = (side == 1 ? -1.0 : 1.0) * r.c_max * sum / dt;
+                      cached_ss   = r.c_max * std::exp(ell + ls[0][0] + ls[0][1]);
+                      cached_ell  = ell;
+                      cached_side = row_saturated[i];
+                    }
+                  const double ssi = cached_ss;
+                  cell_rhs(i) -= (cached_rate * vi + r.diffusivity * ssi * g * gm_dot[i]) * w;
+                  const double mass = a0 / dt * ssi * vi, flux = r.diffusivity * ssi;
+                  const double drift = flux * slope * g * gm_dot[i];
+                  for (unsigned int b = 0; b < nb; ++b)
+                    {
+                      const double vb = val[sys[0][b]];
+                      cell_matrix(i, sys[1][b]) += (mass * vb + drift * vb + flux * g * gg[a][b]) * w;
+                      cell_matrix(i, sys[0][b]) +=
+                          (-mass * vb - drift * vb + flux * dg * dir_dot[sys[0][b]] * gm_dot[i]) * w;
                     }
                 }
             }
           zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
         }
+    VecRestoreArrayRead(now_local, &now_array);
+    VecRestoreArrayRead(old_local, &old_array);
+    VecRestoreArrayRead(older_local, &older_array);
+    VecGhostRestoreLocalForm(ghosted, &now_local);
+    VecGhostRestoreLocalForm(old_solution, &old_local);
+    VecGhostRestoreLocalForm(older_solution, &older_local);
     jacobian.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
 
@@ -368,6 +482,9 @@ namespace protonfem
     for (const auto i : empty_rows)
       jacobian.set(i, i, 1.0); // keep mu fixed where no proton is left at all
     jacobian.compress(VectorOperation::insert);
+    ++work.assemblies;
+    work.assembly_s +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
 
   template <int dim>
@@ -395,6 +512,133 @@ namespace protonfem
     return Utilities::MPI::max(m, comm);
   }
 
+  namespace
+  {
+    /// Put a default into PETSc's options database unless the user gave the
+    /// option (command line or PETSC_OPTIONS): defaults here, overrides there.
+    void default_option(const std::string &name, const std::string &value)
+    {
+      PetscBool given = PETSC_FALSE;
+      PetscOptionsHasName(nullptr, nullptr, name.c_str(), &given);
+      if (!given)
+        PetscOptionsSetValue(nullptr, name.c_str(), value.empty() ? nullptr : value.c_str());
+    }
+
+    /// BoomerAMG defaults for one (sub)preconditioner with options prefix
+    /// @p prefix. In 3D: HMIS coarsening with ext+i interpolation, strength
+    /// 0.7 and one level of aggressive coarsening (the combination measured
+    /// best for 3D electrostatics, benchmarks/results/electrostatics_amg_r1.md).
+    void default_boomeramg(const std::string &prefix, const int dim)
+    {
+      default_option(prefix + "pc_type", "hypre");
+      default_option(prefix + "pc_hypre_type", "boomeramg");
+      default_option(prefix + "pc_hypre_boomeramg_strong_threshold", dim == 3 ? "0.7" : "0.25");
+      default_option(prefix + "pc_hypre_boomeramg_agg_nl", dim == 3 ? "1" : "0");
+      default_option(prefix + "pc_hypre_boomeramg_coarsen_type", "HMIS");
+      default_option(prefix + "pc_hypre_boomeramg_interp_type", "ext+i");
+      default_option(prefix + "pc_hypre_boomeramg_max_row_sum", "0.9");
+    }
+
+    void check(const PetscErrorCode ierr, const char *what)
+    {
+      if (ierr != 0)
+        throw std::runtime_error(std::string("PETSc error in ") + what + " (code " +
+                                 std::to_string(ierr) + ")");
+    }
+  } // namespace
+
+  template <int dim> void PNPSolver<dim>::create_krylov_solver()
+  {
+    const std::string prefix = "-pnp_";
+    check(KSPCreate(comm, &ksp), "KSPCreate");
+    check(KSPSetOptionsPrefix(ksp, "pnp_"), "KSPSetOptionsPrefix");
+    check(KSPSetType(ksp, KSPGMRES), "KSPSetType");
+    check(KSPGMRESSetRestart(ksp, 200), "KSPGMRESSetRestart");
+    // Right preconditioning: the convergence test then measures the true
+    // (row-scaled) residual, the quantity Newton's accuracy depends on.
+    check(KSPSetPCSide(ksp, PC_RIGHT), "KSPSetPCSide");
+    check(KSPSetTolerances(ksp, parameters.linear_tolerance, 1e-300, PETSC_DEFAULT,
+                           parameters.max_linear_iterations),
+          "KSPSetTolerances");
+    PC pc;
+    check(KSPGetPC(ksp, &pc), "KSPGetPC");
+    if (parameters.preconditioner == "fieldsplit-amg")
+      {
+        // Unknowns interleave per node; split them by component.
+        const IndexSet phi_all = DoFTools::extract_dofs(dofs, fe.component_mask(phi_c));
+        std::vector<PetscInt> phi_rows, mu_rows;
+        for (const auto i : owned)
+          (phi_all.is_element(i) ? phi_rows : mu_rows).push_back(static_cast<PetscInt>(i));
+        check(ISCreateGeneral(comm, phi_rows.size(), phi_rows.data(), PETSC_COPY_VALUES, &is_phi),
+              "ISCreateGeneral");
+        check(ISCreateGeneral(comm, mu_rows.size(), mu_rows.data(), PETSC_COPY_VALUES, &is_mu),
+              "ISCreateGeneral");
+        check(PCSetType(pc, PCFIELDSPLIT), "PCSetType");
+        check(PCFieldSplitSetIS(pc, "phi", is_phi), "PCFieldSplitSetIS");
+        check(PCFieldSplitSetIS(pc, "mu", is_mu), "PCFieldSplitSetIS");
+        // Block Gauss-Seidel: the potential first (its block is the stiff
+        // elliptic one), then the protons given the new potential.
+        check(PCFieldSplitSetType(pc, PC_COMPOSITE_MULTIPLICATIVE), "PCFieldSplitSetType");
+        for (const std::string f : {"phi", "mu"})
+          {
+            default_option(prefix + "fieldsplit_" + f + "_ksp_type", "preonly");
+            default_boomeramg(prefix + "fieldsplit_" + f + "_", dim);
+          }
+      }
+    else if (parameters.preconditioner == "amg")
+      {
+        // Smoothed-aggregation AMG (PETSc GAMG) over the interleaved (phi, mu)
+        // unknowns, with ILU(0) per rank as the smoother: the smoother
+        // resolves the strong pointwise phi-mu coupling of the Debye layers
+        // (which defeats per-field AMG, see docs/performance.md), the
+        // coarse levels the long-range electrostatics.
+        check(PCSetType(pc, PCGAMG), "PCSetType");
+        default_option(prefix + "mg_levels_ksp_type", "richardson");
+        default_option(prefix + "mg_levels_pc_type", "bjacobi");
+        default_option(prefix + "mg_levels_sub_pc_type", "ilu");
+      }
+    else
+      {
+        check(PCSetType(pc, PCBJACOBI), "PCSetType");
+        default_option(prefix + "sub_pc_type", "ilu");
+      }
+    check(KSPSetFromOptions(ksp), "KSPSetFromOptions");
+  }
+
+  template <int dim> unsigned int PNPSolver<dim>::solve_linear()
+  {
+    TimerOutput::Scope t(timer, "pnp: linear solve");
+    const auto         started = std::chrono::steady_clock::now();
+    const auto         account = [&](const unsigned int its) {
+      ++work.linear_solves;
+      work.krylov_iterations += its;
+      work.linear_solve_s +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      return its;
+    };
+    update = 0;
+    if (parameters.linear_solver == "direct")
+      {
+        SolverControl control(1000, 1e-12 * rhs.l2_norm() + 1e-300, false, false);
+        PETScWrappers::SparseDirectMUMPS direct(control, comm);
+        direct.solve(jacobian, update, rhs);
+        return account(1);
+      }
+    if (ksp == nullptr)
+      create_krylov_solver();
+    check(KSPSetOperators(ksp, jacobian.petsc_matrix(), jacobian.petsc_matrix()),
+          "KSPSetOperators");
+    check(KSPSolve(ksp, rhs, update), "KSPSolve");
+    KSPConvergedReason reason;
+    PetscInt           its = 0;
+    KSPGetConvergedReason(ksp, &reason);
+    KSPGetIterationNumber(ksp, &its);
+    if (reason < 0)
+      throw std::runtime_error("GMRES did not converge (PETSc reason " + std::to_string(reason) +
+                               ") after " + std::to_string(its) + " iterations");
+    return account(static_cast<unsigned int>(its));
+  }
+
   template <int dim>
   NewtonReport PNPSolver<dim>::newton(const double time, const double a0, const double a1,
                                       const double a2, const double dt)
@@ -406,35 +650,17 @@ namespace protonfem
     for (unsigned int it = 1; it <= parameters.max_newton_iterations; ++it)
       {
         assemble(a0, a1, a2, dt);
-        {
-          TimerOutput::Scope t(timer, "pnp: linear solve");
-          SolverControl      control(1000, 1e-12 * rhs.l2_norm() + 1e-300, false, false);
-          update = 0;
-          try
-            {
-              if (parameters.linear_solver == "direct")
-                {
-                  PETScWrappers::SparseDirectMUMPS direct(control, comm);
-                  direct.solve(jacobian, update, rhs);
-                  report.linear_iterations += 1;
-                }
-              else
-                {
-                  PETScWrappers::SolverGMRES             gmres(control, comm,
-                                                               PETScWrappers::SolverGMRES::AdditionalData(200));
-                  PETScWrappers::PreconditionBlockJacobi prec(jacobian);
-                  gmres.solve(jacobian, update, rhs, prec);
-                  report.linear_iterations += control.last_step();
-                }
-            }
-          catch (const std::exception &e)
-            {
-              if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
-                pcout << "    linear solver failed: " << e.what() << std::endl;
-              report.iterations = it;
-              return report; // linear failure: caller cuts the step
-            }
-        }
+        try
+          {
+            report.linear_iterations += solve_linear();
+          }
+        catch (const std::exception &e)
+          {
+            if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
+              pcout << "    linear solver failed: " << e.what() << std::endl;
+            report.iterations = it;
+            return report; // linear failure: caller cuts the step
+          }
         zero_constraints.distribute(update);
         // Update limiting on the thermal-voltage scale.
         double raw = update.linfty_norm();

@@ -33,6 +33,8 @@
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
 
+#include <petscksp.h>
+
 #include <functional>
 #include <map>
 #include <tuple>
@@ -62,6 +64,20 @@ namespace protonfem
     bool         at_roundoff       = false; ///< accepted at the round-off floor, not the tolerance
   };
 
+  /// Running totals of the work in Newton iterations (for the benchmarks:
+  /// differences of two snapshots give the cost of one stage of a run).
+  struct SolverStats
+  {
+    unsigned long long assemblies = 0, linear_solves = 0, krylov_iterations = 0;
+    double             assembly_s = 0, linear_solve_s = 0;
+    SolverStats        operator-(const SolverStats &o) const
+    {
+      return {assemblies - o.assemblies, linear_solves - o.linear_solves,
+              krylov_iterations - o.krylov_iterations, assembly_s - o.assembly_s,
+              linear_solve_s - o.linear_solve_s};
+    }
+  };
+
   template <int dim> class PNPSolver
   {
   public:
@@ -73,6 +89,10 @@ namespace protonfem
         const std::map<dealii::types::boundary_id, std::function<double(double)>> &contact_voltage,
         double reservoir_density_hat, double channel_potential, dealii::TimerOutput &timer,
         dealii::ConditionalOStream &pcout);
+
+    ~PNPSolver();
+    PNPSolver(const PNPSolver &)            = delete;
+    PNPSolver &operator=(const PNPSolver &) = delete;
 
     void setup();
     /// Uniform equilibrium densities c0 per region at potential 0.
@@ -105,6 +125,8 @@ namespace protonfem
                           const dealii::Quadrature<dim>                                   &quadrature,
                           std::vector<double> &density) const;
     double n_dofs() const { return dofs.n_dofs(); }
+    /// Totals so far (rank 0's wall clock; every rank does the same work).
+    const SolverStats &stats() const { return work; }
     const dealii::DoFHandler<dim>            &dof_handler() const { return dofs; }
     const dealii::PETScWrappers::MPI::Vector &solution() const { return ghosted; }
     const std::vector<RegionModel>           &region_models() const { return regions; }
@@ -116,6 +138,14 @@ namespace protonfem
     void         assemble(double a0, double a1, double a2, double dt);
     NewtonReport newton(double time, double a0, double a1, double a2, double dt);
     double weighted_max(const dealii::PETScWrappers::MPI::Vector &v, double density_floor) const;
+    /// Solve jacobian * update = rhs with the deck's linear solver; returns
+    /// the number of Krylov iterations (1 for LU); throws on failure.
+    unsigned int solve_linear();
+    /// The persistent PETSc Krylov solver for 'Linear solver = gmres', built
+    /// on first use: its options (prefix -pnp_) are read once, and the index
+    /// sets of the phi and mu DoFs for the field split are kept.
+    void create_krylov_solver();
+    void destroy_krylov_solver();
 
     MPI_Comm                                                            comm;
     dealii::parallel::TriangulationBase<dim>                           &tria;
@@ -147,6 +177,9 @@ namespace protonfem
     dealii::PETScWrappers::MPI::SparseMatrix jacobian;
     dealii::PETScWrappers::MPI::Vector       current, rhs, update;
     dealii::PETScWrappers::MPI::Vector       ghosted, old_solution, older_solution, before_step;
+    SolverStats                              work;
+    KSP                                      ksp    = nullptr;
+    IS                                       is_phi = nullptr, is_mu = nullptr;
     bool                                     have_older     = false;
     double                                   error_estimate = 0;
   };

@@ -208,6 +208,12 @@ namespace protonfem
     PNPSolver<dim> solver(*tria, e.fe_degree, regions, scaling, pp, voltage, reservoir,
                           pp.channel_potential, timer, pcout);
     solver.setup();
+    {
+      std::vector<std::string> names;
+      for (const auto &layer : g.layers)
+        names.push_back(layer.name);
+      solver.set_region_names(names);
+    }
     pcout << "  mesh: " << tria->n_global_active_cells() << " cells, " << solver.n_dofs()
           << " DoFs (Q" << e.fe_degree << " phi + Q" << e.fe_degree
           << " mu); scales: L0 = " << scaling.length << " m, c_ref = " << scaling.density
@@ -573,7 +579,7 @@ namespace protonfem
                     s << "time step from t = " << t << " s failed: Newton did not converge (last "
                       << "update " << report.last_update << " kT after " << report.iterations
                       << " iterations) even at dt = " << dt << " s after " << cuts - 1
-                      << " cuts. The last good state (t = " << t << " s) and the time series up to "
+                      << " cuts. " << solver.describe_failure(report) << ". The last good state (t = " << t << " s) and the time series up to "
                       << "it are in " << dir << ". Try a smaller 'Time stepping/Initial step', a "
                       << "finer mesh at the interfaces, or a slower gate rise time.";
                     throw std::runtime_error(s.str());

@@ -8,6 +8,7 @@
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_values.h>
+#include <deal.II/fe/mapping_q1.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/petsc_precondition.h>
 #include <deal.II/lac/petsc_solver.h>
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <iomanip>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -539,6 +541,19 @@ namespace protonfem
       default_option(prefix + "pc_hypre_boomeramg_max_row_sum", "0.9");
     }
 
+    /// Largest |entry| of a PETSc vector and its global index (collective).
+    void largest_entry(const PETScWrappers::MPI::Vector &v, double &value,
+                       types::global_dof_index &index)
+    {
+      PetscInt  imax = 0, imin = 0;
+      PetscReal vmax = 0, vmin = 0;
+      VecMax(v, &imax, &vmax);
+      VecMin(v, &imin, &vmin);
+      const bool use_max = std::abs(vmax) >= std::abs(vmin);
+      value              = use_max ? vmax : vmin;
+      index              = static_cast<types::global_dof_index>(use_max ? imax : imin);
+    }
+
     void check(const PetscErrorCode ierr, const char *what)
     {
       if (ierr != 0)
@@ -605,6 +620,74 @@ namespace protonfem
     check(KSPSetFromOptions(ksp), "KSPSetFromOptions");
   }
 
+  template <int dim> DofLocation PNPSolver<dim>::locate(const types::global_dof_index dof) const
+  {
+    // The owner of the DoF finds it on one of its (owned or ghost) cells
+    // and broadcasts the answer.
+    const unsigned int me    = Utilities::MPI::this_mpi_process(comm);
+    const unsigned int owner = Utilities::MPI::max(owned.is_element(dof) ? me : 0u, comm);
+    DofLocation        where;
+    if (me == owner)
+      {
+        std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
+        bool                                 found = false;
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (!found && !cell->is_artificial())
+            {
+              cell->get_dof_indices(idx);
+              for (unsigned int k = 0; k < idx.size() && !found; ++k)
+                if (idx[k] == dof)
+                  {
+                    const Point<dim> x = StaticMappingQ1<dim>::mapping.transform_unit_to_real_cell(
+                        cell, fe.unit_support_point(k));
+                    where.component = fe.system_to_component_index(k).first;
+                    where.region    = cell->material_id();
+                    where.point.assign(dim, 0.0);
+                    for (unsigned int d = 0; d < dim; ++d)
+                      where.point[d] = x[d]; // the mesh is in metres
+                    found = true;
+                  }
+            }
+      }
+    std::vector<double> packed = {double(where.component), double(where.region)};
+    packed.insert(packed.end(), where.point.begin(), where.point.end());
+    packed.resize(2 + dim, 0.0);
+    packed = Utilities::MPI::broadcast(comm, packed, owner);
+    where.component = static_cast<unsigned int>(packed[0]);
+    where.region    = static_cast<unsigned int>(packed[1]);
+    where.point.assign(packed.begin() + 2, packed.end());
+    return where;
+  }
+
+  template <int dim>
+  std::string PNPSolver<dim>::describe_failure(const NewtonReport &report) const
+  {
+    const auto where = [&](const types::global_dof_index dof) {
+      const DofLocation  l = locate(dof);
+      std::ostringstream w;
+      w << (l.component == 0 ? "Poisson" : "Nernst-Planck") << " equation in layer '"
+        << (l.region < region_names.size() ? region_names[l.region] : std::to_string(l.region))
+        << "' at (";
+      for (std::size_t d = 0; d < l.point.size(); ++d)
+        w << (d ? ", " : "") << std::setprecision(4) << l.point[d] * 1e9;
+      w << ") nm";
+      return w.str();
+    };
+    const std::string  residual_at = where(report.worst_residual_dof);
+    const std::string  update_at   = where(report.worst_update_dof);
+    std::ostringstream s;
+    if (!report.linear_failure.empty())
+      {
+        s << "The linear solver failed in Newton iteration " << report.iterations << " ("
+          << report.linear_failure << "); largest (row-scaled) residual " << std::setprecision(3)
+          << report.worst_residual << ": " << residual_at;
+        return s.str();
+      }
+    s << std::setprecision(3) << "Largest (row-scaled) residual " << report.worst_residual << ": "
+      << residual_at << "; largest Newton update " << report.worst_update << " kT: " << update_at;
+    return s.str();
+  }
+
   template <int dim> unsigned int PNPSolver<dim>::solve_linear()
   {
     TimerOutput::Scope t(timer, "pnp: linear solve");
@@ -658,10 +741,15 @@ namespace protonfem
           {
             if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
               pcout << "    linear solver failed: " << e.what() << std::endl;
-            report.iterations = it;
+            report.linear_failure = e.what();
+            largest_entry(rhs, report.worst_residual, report.worst_residual_dof);
+            report.worst_update_dof = report.worst_residual_dof;
+            report.iterations       = it;
             return report; // linear failure: caller cuts the step
           }
         zero_constraints.distribute(update);
+        largest_entry(rhs, report.worst_residual, report.worst_residual_dof);
+        largest_entry(update, report.worst_update, report.worst_update_dof);
         // Update limiting on the thermal-voltage scale.
         double raw = update.linfty_norm();
         if (!std::isfinite(raw))
@@ -682,8 +770,15 @@ namespace protonfem
         // (relative to c_ref), mu moves no measurable charge.
         report.last_update = weighted_max(update, 1e-20);
         if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
-          pcout << "    newton " << it << ": raw max update " << raw << ", weighted "
-                << report.last_update << ", |rhs| " << rhs.l2_norm() << std::endl;
+          {
+            const auto r = locate(report.worst_residual_dof), u = locate(report.worst_update_dof);
+            pcout << "    newton " << it << ": raw max update " << raw << ", weighted "
+                  << report.last_update << ", |rhs| " << rhs.l2_norm() << "; largest residual "
+                  << report.worst_residual << " (equation " << r.component << ", layer "
+                  << r.region << ", x_last " << r.point.back() << " m), largest update at equation "
+                  << u.component << ", layer " << u.region << ", x_last " << u.point.back()
+                  << " m" << std::endl;
+          }
         if (report.last_update < parameters.newton_tolerance)
           {
             report.converged = true;
@@ -807,6 +902,7 @@ namespace protonfem
     TimerOutput::Scope t(timer, "pnp: equilibrium");
     double             dt_hat = 1e-3;
     unsigned int       steps  = 0;
+    std::string        last_failure;
     for (; steps < 200; ++steps)
       {
         PETScWrappers::MPI::Vector start(owned, comm);
@@ -815,12 +911,14 @@ namespace protonfem
         const NewtonReport r = newton(time, 1, -1, 0, dt_hat);
         if (!r.converged)
           {
-            current = start;
-            ghosted = current;
+            const std::string where = describe_failure(r); // before the state is reset
+            last_failure            = where;
+            current                 = start;
+            ghosted                 = current;
             dt_hat *= 0.25;
             if (dt_hat < 1e-12)
               throw std::runtime_error(
-                  "equilibrium: pseudo-transient relaxation failed to converge");
+                  "equilibrium: pseudo-transient relaxation failed to converge. " + where);
             continue;
           }
         start -= current;
@@ -839,7 +937,8 @@ namespace protonfem
     throw std::runtime_error(
         "equilibrium at t = 0: the pseudo-transient relaxation did not settle in "
         "200 steps; refine the mesh at the interfaces or start from a smaller "
-        "gate voltage ('Base voltage')");
+        "gate voltage ('Base voltage')" +
+        (last_failure.empty() ? std::string() : ". Last failed pseudo-step: " + last_failure));
   }
 
   template <int dim>

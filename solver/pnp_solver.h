@@ -37,6 +37,7 @@
 
 #include <functional>
 #include <map>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -62,6 +63,19 @@ namespace protonfem
     unsigned int linear_iterations = 0;
     double       last_update       = 0;
     bool         at_roundoff       = false; ///< accepted at the round-off floor, not the tolerance
+    /// Where Newton stood last: the largest (row-scaled) residual entry and
+    /// the largest update, as global DoF indices (for failure diagnostics).
+    double                          worst_residual = 0, worst_update = 0;
+    dealii::types::global_dof_index worst_residual_dof = 0, worst_update_dof = 0;
+    std::string                     linear_failure; ///< the linear solver's error, if it failed
+  };
+
+  /// Where a DoF lives: equation (0 Poisson/phi, 1 Nernst-Planck/mu), layer
+  /// index and node coordinates [m].
+  struct DofLocation
+  {
+    unsigned int        component = 0, region = 0;
+    std::vector<double> point;
   };
 
   /// Running totals of the work in Newton iterations (for the benchmarks:
@@ -125,6 +139,14 @@ namespace protonfem
                           const dealii::Quadrature<dim>                                   &quadrature,
                           std::vector<double> &density) const;
     double n_dofs() const { return dofs.n_dofs(); }
+    /// Equation, layer and position of a DoF (collective: every rank calls).
+    DofLocation locate(dealii::types::global_dof_index dof) const;
+    /// Layer names for messages (index = material id).
+    void set_region_names(const std::vector<std::string> &names) { region_names = names; }
+    /// "Largest (row-scaled) residual R: <equation> in layer '<name>' at
+    /// (x, y) nm; largest Newton update U kT: ..." for a failed Newton solve
+    /// (collective).
+    std::string describe_failure(const NewtonReport &report) const;
     /// Totals so far (rank 0's wall clock; every rank does the same work).
     const SolverStats &stats() const { return work; }
     const dealii::DoFHandler<dim>            &dof_handler() const { return dofs; }
@@ -178,6 +200,7 @@ namespace protonfem
     dealii::PETScWrappers::MPI::Vector       current, rhs, update;
     dealii::PETScWrappers::MPI::Vector       ghosted, old_solution, older_solution, before_step;
     SolverStats                              work;
+    std::vector<std::string>                 region_names;
     KSP                                      ksp    = nullptr;
     IS                                       is_phi = nullptr, is_mu = nullptr;
     bool                                     have_older     = false;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # AddressSanitizer + UndefinedBehaviorSanitizer run (issue 6): builds
 # protonfem instrumented into build-sanitize/ and runs a small 1D and 2D PNP
-# run on 2 MPI ranks (with conductance read-out, snapshots and a checkpoint)
+# run on 2 MPI ranks (with conductance read-out, snapshots and a checkpoint),
+# the iterative (GMRES) PNP solver path
 # plus a 1D sweep point. Any invalid memory access or undefined behaviour in
 # our code aborts the run with a report, and this script fails.
 # Leak checking is off: MPI, PETSc and hypre keep allocations until exit by
@@ -39,6 +40,13 @@ run run inputs/pulse_1d.prm --set "Output/Directory=$WORK/pulse_1d" \
 # 2D: the reference device, first 1.2 ns (conductance solve, HDF5 fields).
 run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d" \
   --set "Time stepping/End time=1.2e-9" --set "Time stepping/Snapshot times=0, 1.2e-9"
+# The iterative PNP path (PETSc GMRES + GAMG, persistent KSP, field-split index sets).
+run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d_gmres" \
+  --set "Time stepping/Max steps=30" --set "Transport/Linear solver=gmres" \
+  --set "Output/Write fields=false"
+run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d_fieldsplit" \
+  --set "Time stepping/Max steps=5" --set "Transport/Linear solver=gmres" \
+  --set "Transport/Preconditioner=fieldsplit-amg" --set "Output/Write fields=false"
 # A 1D sweep (2 points, 2 groups of 1 rank).
 sed -e "s#set Directory = sweep_out#set Directory = $WORK/sweep#" \
     -e "s#set Values 1 = 5e-9, 10e-9, 20e-9, 40e-9#set Values 1 = 10e-9#" \

@@ -611,11 +611,17 @@ namespace protonfem
         default_option(prefix + "mg_levels_ksp_type", "richardson");
         default_option(prefix + "mg_levels_pc_type", "bjacobi");
         default_option(prefix + "mg_levels_sub_pc_type", "ilu");
+        // A row-scaled Nernst-Planck row can have a zero pivot in ILU(0)
+        // (a node whose own coefficient underflowed next to a filled one;
+        // the 2D reference device at the start of a pulse): shift it
+        // instead of failing the preconditioner setup.
+        default_option(prefix + "mg_levels_sub_pc_factor_shift_type", "nonzero");
       }
     else
       {
         check(PCSetType(pc, PCBJACOBI), "PCSetType");
         default_option(prefix + "sub_pc_type", "ilu");
+        default_option(prefix + "sub_pc_factor_shift_type", "nonzero");
       }
     check(KSPSetFromOptions(ksp), "KSPSetFromOptions");
   }

@@ -8,11 +8,12 @@ iterations, setup/assembly/solve times and peak memory, as CSV and markdown
 usage: /usr/bin/python3 benchmarks/electrostatics_amg.py [--refinements 1] [--ranks 1,2]
 """
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
+
+from result_tables import write_tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("PROTONFEM_BIN", os.path.join(ROOT, "build", "protonfem"))
@@ -63,16 +64,4 @@ for ranks in [int(r) for r in args.ranks.split(",")]:
         rows.append(row)
         print(row, flush=True)
 
-out = os.path.join(ROOT, "benchmarks", "results")
-os.makedirs(out, exist_ok=True)
-stem = os.path.join(out, f"electrostatics_amg_r{args.refinements}")
-with open(stem + ".csv", "w", newline="") as f:
-    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-    w.writeheader()
-    w.writerows(rows)
-with open(stem + ".md", "w") as f:
-    keys = list(rows[0].keys())
-    f.write("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys) + "\n")
-    for r in rows:
-        f.write("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r.values()) + " |\n")
-print("wrote", stem + ".csv", stem + ".md")
+write_tables(f"electrostatics_amg_r{args.refinements}", rows, ".3f")

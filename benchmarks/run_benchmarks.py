@@ -22,12 +22,13 @@ usage:
 Each run's deck, log and summary stay in output/benchmarks/<run>/.
 """
 import argparse
-import csv
 import json
 import os
 import subprocess
 import sys
 import time
+
+from result_tables import write_tables
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("PROTONFEM_BIN", os.path.join(ROOT, "build", "protonfem"))
@@ -135,22 +136,9 @@ def main():
                       f"assembly {100 * rows[-1]['assembly_fraction']:.0f} %, "
                       f"{rows[-1]['bytes_per_unknown']:.0f} B/unknown", flush=True)
 
-    out = os.path.join(ROOT, "benchmarks", "results")
-    os.makedirs(out, exist_ok=True)
-    stem = os.path.join(out, args.name)
-    with open(stem + ".csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
-    with open(stem + ".md", "w") as f:
-        keys = list(rows[0].keys())
-        f.write("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys) + "\n")
-        for row in rows:
-            f.write("| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v)
-                                      for v in row.values()) + " |\n")
-        f.write("\n" + "\n".join(targets(rows)) + "\n")
-    print("\n".join(targets(rows)))
-    print("wrote", stem + ".csv", stem + ".md")
+    lines = targets(rows)
+    print("\n".join(lines))
+    write_tables(args.name, rows, ".4g", lines)
 
 
 def targets(rows):

@@ -34,6 +34,31 @@ namespace protonfem
     /// Updates below this [kT] are at the round-off level of the scaled system.
     constexpr double roundoff_floor = 1e-5;
 
+    /// Read access to the local form (owned entries, then ghosts) of a
+    /// ghosted PETSc vector for the lifetime of the object.
+    class LocalArray
+    {
+    public:
+      explicit LocalArray(const PETScWrappers::MPI::Vector &v) : vector(v)
+      {
+        VecGhostGetLocalForm(vector, &local);
+        VecGetArrayRead(local, &values);
+      }
+      ~LocalArray()
+      {
+        VecRestoreArrayRead(local, &values);
+        VecGhostRestoreLocalForm(vector, &local);
+      }
+      LocalArray(const LocalArray &)            = delete;
+      LocalArray &operator=(const LocalArray &) = delete;
+      double      operator[](const std::size_t k) const { return values[k]; }
+
+    private:
+      const PETScWrappers::MPI::Vector &vector;
+      Vec                               local  = nullptr;
+      const PetscScalar                *values = nullptr;
+    };
+
     /// Position of a locally relevant DoF in the local form of a ghosted
     /// PETSc vector: owned entries first (contiguous), then the ghosts in
     /// increasing index order (how deal.II creates the ghosted vector).
@@ -290,14 +315,7 @@ namespace protonfem
           phi_partner[i] = j;
 
     const GhostedArray local_view(owned, relevant);
-    const double      *now_array = nullptr, *old_array = nullptr, *older_array = nullptr;
-    Vec                now_local, old_local, older_local;
-    VecGhostGetLocalForm(ghosted, &now_local);
-    VecGhostGetLocalForm(old_solution, &old_local);
-    VecGhostGetLocalForm(older_solution, &older_local);
-    VecGetArrayRead(now_local, &now_array);
-    VecGetArrayRead(old_local, &old_array);
-    VecGetArrayRead(older_local, &older_array);
+    const LocalArray   now_array(ghosted), old_array(old_solution), older_array(older_solution);
     std::vector<double> u_now(n), u_old(n), u_older(n);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -455,12 +473,6 @@ namespace protonfem
             }
           zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
         }
-    VecRestoreArrayRead(now_local, &now_array);
-    VecRestoreArrayRead(old_local, &old_array);
-    VecRestoreArrayRead(older_local, &older_array);
-    VecGhostRestoreLocalForm(ghosted, &now_local);
-    VecGhostRestoreLocalForm(old_solution, &old_local);
-    VecGhostRestoreLocalForm(older_solution, &older_local);
     jacobian.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
 

@@ -14,6 +14,7 @@
 #include <deal.II/lac/petsc_solver.h>
 #include <deal.II/lac/sparsity_tools.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <iomanip>
@@ -178,6 +179,23 @@ namespace protonfem
           if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
             zero_constraints.add_line(i);
       }
+    // Manufactured problems: Dirichlet data on every boundary DoF of both fields.
+    manufactured_boundary.clear();
+    if (manufactured.exact)
+      {
+        std::map<types::global_dof_index, Point<dim>> nodes;
+        DoFTools::map_dofs_to_support_points(MappingQ1<dim>(), dofs, nodes);
+        for (const unsigned int c : {0u, 1u})
+          for (const auto i : DoFTools::extract_boundary_dofs(dofs, fe.component_mask(
+                                                                        FEValuesExtractors::Scalar(c))))
+            if (relevant.is_element(i))
+              {
+                if (!zero_constraints.is_constrained(i))
+                  zero_constraints.add_line(i);
+                if (owned.is_element(i))
+                  manufactured_boundary[i] = {c, nodes.at(i)};
+              }
+      }
     zero_constraints.close();
 
     // Nodal (mu, phi, region) triples of owned mu-DoFs for the weighted norms.
@@ -238,6 +256,8 @@ namespace protonfem
     for (const auto i : conductor_phi_dofs)
       if (owned.is_element(i))
         y(i) = channel_potential / vt;
+    for (const auto &[i, node] : manufactured_boundary)
+      y(i) = manufactured.exact(node.second / scaling.length, time / scaling.time())[node.first];
     if (gate_mu_dofs.n_elements() > 0)
       {
         // The reservoir fixes the density at the gate face: mu there follows
@@ -279,6 +299,30 @@ namespace protonfem
     have_older = false;
   }
 
+  template <int dim> void PNPSolver<dim>::set_exact_state(const double time)
+  {
+    AssertThrow(manufactured.exact, ExcMessage("set_exact_state needs a manufactured solution"));
+    // Nodal interpolation of both components (Lagrange elements: the value
+    // at each support point).
+    std::map<types::global_dof_index, Point<dim>> nodes;
+    DoFTools::map_dofs_to_support_points(MappingQ1<dim>(), dofs, nodes);
+    std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell->get_dof_indices(idx);
+          for (unsigned int i = 0; i < idx.size(); ++i)
+            if (owned.is_element(idx[i]))
+              current(idx[i]) = manufactured.exact(nodes.at(idx[i]) / scaling.length,
+                                                   time / scaling.time())[fe.system_to_component_index(i).first];
+        }
+    current.compress(VectorOperation::insert);
+    old_solution   = current;
+    older_solution = current;
+    ghosted        = current;
+    have_older     = false;
+  }
+
   template <int dim>
   void PNPSolver<dim>::assemble(const double a0, const double a1, const double a2, const double dt)
   {
@@ -290,8 +334,12 @@ namespace protonfem
     const double jxw_scale = std::pow(L, -dim);
 
     const QGauss<dim>  quadrature(fe.degree + 1);
-    FEValues<dim>      fv(fe, quadrature, update_values | update_gradients | update_JxW_values);
+    const bool         mms = static_cast<bool>(manufactured.source);
+    FEValues<dim>      fv(fe, quadrature,
+                          update_values | update_gradients | update_JxW_values |
+                              (mms ? update_quadrature_points : update_default));
     const unsigned int n = fe.n_dofs_per_cell(), nq = quadrature.size();
+    const double       t_hat = assembly_time / scaling.time();
     FullMatrix<double> cell_matrix(n, n);
     Vector<double>     cell_rhs(n);
     std::vector<types::global_dof_index> idx(n);
@@ -421,11 +469,15 @@ namespace protonfem
               for (unsigned int a = 0; a < nb; ++a)
                 for (unsigned int b = 0; b <= a; ++b)
                   gg[a][b] = gg[b][a] = grad[sys[0][a]] * grad[sys[0][b]];
+              // Manufactured sources (verification only), nondimensional.
+              std::array<double, 2> f = {{0, 0}};
+              if (mms)
+                f = manufactured.source(fv.quadrature_point(q) / L, t_hat);
               for (unsigned int a = 0; a < nb; ++a)
                 {
                   const unsigned int i  = sys[0][a];
                   const double       va = val[i];
-                  cell_rhs(i) -= (r.eps_r * (gp * grad[i]) - lambda * rho * va) * w;
+                  cell_rhs(i) -= (r.eps_r * (gp * grad[i]) - (lambda * rho + f[0]) * va) * w;
                   for (unsigned int b = 0; b < nb; ++b)
                     {
                       const double m = lambda * drho * va * val[sys[0][b]];
@@ -460,6 +512,8 @@ namespace protonfem
                     }
                   const double ssi = cached_ss;
                   cell_rhs(i) -= (cached_rate * vi + r.diffusivity * ssi * g * gm_dot[i]) * w;
+                  if (mms) // the source in the row's scale exp(ell)
+                    cell_rhs(i) += std::exp(ell) * f[1] * vi * w;
                   const double mass = a0 / dt * ssi * vi, flux = r.diffusivity * ssi;
                   const double drift = flux * slope * g * gm_dot[i];
                   for (unsigned int b = 0; b < nb; ++b)
@@ -745,6 +799,7 @@ namespace protonfem
                                       const double a2, const double dt)
   {
     NewtonReport report;
+    assembly_time = time;
     apply_dirichlet_values(current, time);
     ghosted              = current;
     unsigned int stalled = 0;

@@ -24,6 +24,7 @@
 #include "pnp_parameters.h"
 
 #include <deal.II/base/conditional_ostream.h>
+#include <deal.II/base/point.h>
 #include <deal.II/base/index_set.h>
 #include <deal.II/base/timer.h>
 #include <deal.II/distributed/tria_base.h>
@@ -35,6 +36,7 @@
 
 #include <petscksp.h>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <string>
@@ -92,6 +94,19 @@ namespace protonfem
     }
   };
 
+  /// Method of manufactured solutions (verification only): an exact state
+  /// and the source terms that make it a solution of the discretized
+  /// equations' continuous problem. Both take the nondimensional position
+  /// x / L0 and time t / t0 (pnp_model.h) and return nondimensional values:
+  /// exact = (phi_hat, mu), source = (f_Poisson, f_Nernst-Planck) with
+  ///   -div(eps_r grad phi_hat) = lambda rho + f_Poisson,
+  ///   dc/dt - div(D c (1 - c/c_max) g grad mu) = f_Nernst-Planck.
+  /// The exact state is imposed on every boundary DoF of both fields.
+  template <int dim> struct ManufacturedSolution
+  {
+    std::function<std::array<double, 2>(const dealii::Point<dim> &, double)> exact, source;
+  };
+
   template <int dim> class PNPSolver
   {
   public:
@@ -108,6 +123,12 @@ namespace protonfem
     PNPSolver(const PNPSolver &)            = delete;
     PNPSolver &operator=(const PNPSolver &) = delete;
 
+    /// Switch to a manufactured problem (before setup()): the exact state
+    /// becomes the boundary data of phi and mu on every boundary, and the
+    /// sources enter the residual.
+    void set_manufactured_solution(const ManufacturedSolution<dim> &m) { manufactured = m; }
+    /// History := the manufactured exact state at @p time [s] (nodal interpolation).
+    void set_exact_state(double time);
     void setup();
     /// Uniform equilibrium densities c0 per region at potential 0.
     void set_initial_guess(double time);
@@ -205,5 +226,10 @@ namespace protonfem
     IS                                       is_phi = nullptr, is_mu = nullptr;
     bool                                     have_older     = false;
     double                                   error_estimate = 0;
+    ManufacturedSolution<dim>                manufactured;
+    /// Owned boundary DoFs of a manufactured problem: (component, node [m]).
+    std::map<dealii::types::global_dof_index, std::pair<unsigned int, dealii::Point<dim>>>
+           manufactured_boundary;
+    double assembly_time = 0; ///< [s], the time level being solved for (for sources)
   };
 } // namespace protonfem

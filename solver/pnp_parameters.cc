@@ -48,6 +48,13 @@ namespace protonfem
                       "material: use each material's mobility law (hopping: sinh enhancement); "
                       "off: g = 1 everywhere (classical Nernst-Planck).");
     prm.declare_entry(
+        "Mobility average", "edge", Patterns::Selection("edge|galerkin"),
+        "How the proton mobility D c (1 - c/c_max) enters the flux between two nodes. edge: "
+        "its exact mean over the edge, (c_j - c_i)/(eta_j - eta_i) with eta = mu - phi - "
+        "E_site/kT (edge-averaged finite elements; right however steeply c varies across a "
+        "cell; Q1 only); galerkin: its value at the quadrature points (wrong across cells where "
+        "c changes by many orders of magnitude).");
+    prm.declare_entry(
         "Channel electrostatics", "conductor", Patterns::Selection("conductor|dielectric"),
         "conductor: mixed-conductor layers (WO3) are electronic conductors, an "
         "equipotential at 'Channel potential' whose electrons compensate inserted "
@@ -123,6 +130,7 @@ namespace protonfem
     gate_exchange          = prm.get("Gate proton exchange");
     reservoir_density      = prm.get_double("Reservoir proton density");
     field_enhancement      = prm.get("Field enhancement");
+    mobility_average       = prm.get("Mobility average");
     channel_electrostatics = prm.get("Channel electrostatics");
     channel_potential      = prm.get_double("Channel potential");
     max_newton_iterations  = prm.get_integer("Max Newton iterations");

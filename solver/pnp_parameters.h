@@ -30,6 +30,9 @@ namespace protonfem
     std::string gate_exchange          = "reservoir"; ///< reservoir | blocking
     double      reservoir_density      = -1;          ///< [m^-3]; <0: the top layer's c0
     std::string field_enhancement      = "material";  ///< material | off
+    /// edge: secant mean of dc/deta over each pair of nodes (edge-averaged
+    /// finite elements, docs/numerics.md); galerkin: at quadrature points.
+    std::string mobility_average = "edge";
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
     double      channel_potential      = 0;           ///< [V]
 

@@ -82,6 +82,29 @@ namespace protonfem
       IndexSet                ghosts;
     };
 
+    /// log cosh(x) without overflow.
+    double log_cosh(const double x)
+    {
+      const double a = std::abs(x);
+      return a + std::log1p(std::exp(-2 * a)) - std::log(2.0);
+    }
+    /// log(sinh(d/2) / d) (even in d), without overflow or cancellation.
+    double log_sinhc(const double d)
+    {
+      const double x = std::abs(d);
+      if (x < 1e-4)
+        return -std::log(2.0) + x * x / 24;
+      if (x < 30)
+        return std::log(std::sinh(0.5 * x) / x);
+      return 0.5 * x - std::log(2 * x) + std::log1p(-std::exp(-x));
+    }
+    /// d/dd log(sinh(d/2) / d) = coth(d/2)/2 - 1/d (odd in d).
+    double dlog_sinhc(const double d)
+    {
+      if (std::abs(d) < 1e-4)
+        return d / 12;
+      return 0.5 / std::tanh(0.5 * d) - 1 / d;
+    }
   } // namespace
 
   template <int dim>
@@ -354,6 +377,22 @@ namespace protonfem
     for (unsigned int i = 0; i < n; ++i)
       sys[fe.system_to_component_index(i).first][fe.system_to_component_index(i).second] = i;
     std::vector<bool>           row_saturated(n, false);
+    // Edge-averaged mobility (Q1): the flux of a cell is D g_cell Mc K mu,
+    // K the cell's stiffness matrix and Mc a mean of the exact edge means
+    // Mbar_ab = (c(eta_b) - c(eta_a)) / (eta_b - eta_a) of dc/deta (below).
+    // With dc/deta at quadrature points instead (Galerkin), a cell across
+    // which c changes by e^20 or more carries a flux set by its most
+    // saturated or most depleted point: the PSG/WO3 interface then blocks
+    // (docs/numerics.md).
+    const bool                       edge = parameters.mobility_average == "edge" && fe.degree == 1;
+    std::vector<std::vector<double>> stiffness(n / 2, std::vector<double>(n / 2));
+    std::vector<double>              dg_cell(n / 2), eta_node(n / 2), dm(n / 2);
+    struct Pair
+    {
+      unsigned int a, b;
+      double       d, log_mbar, pa, pb; ///< eta_b - eta_a, log Mbar, dlog Mbar/deta_a, _b
+    };
+    std::vector<Pair> pairs;
     // Local index of the phi-DoF at the same node as each local DoF.
     std::vector<unsigned int> phi_partner(n, 0);
     for (unsigned int i = 0; i < n; ++i)
@@ -417,6 +456,13 @@ namespace protonfem
                   row_ell[i] = std::min(600.0, std::max(0.0, std::abs(x) - 30.0)); // no overflow
                   row_saturated[i] = x - r.e_site > 0;
                 }
+          double g_sum = 0, w_sum = 0;
+          if (edge)
+            {
+              for (auto &row : stiffness)
+                std::fill(row.begin(), row.end(), 0.0);
+              std::fill(dg_cell.begin(), dg_cell.end(), 0.0);
+            }
           for (unsigned int q = 0; q < nq; ++q)
             {
               const double         w   = fv.JxW(q) * jxw_scale;
@@ -487,6 +533,17 @@ namespace protonfem
                 }
               if (!r.hosts_protons)
                 continue;
+              if (edge)
+                {
+                  for (unsigned int a = 0; a < nb; ++a)
+                    {
+                      dg_cell[a] += dg * dir_dot[sys[0][a]] * w;
+                      for (unsigned int b = 0; b < nb; ++b)
+                        stiffness[a][b] += gg[a][b] * w;
+                    }
+                  g_sum += g * w;
+                  w_sum += w;
+                }
               // Scaled rate and dc/dmu of a row depend only on (ell, side);
               // most rows of a cell share them, so they are computed once.
               double cached_ell = -1, cached_rate = 0, cached_ss = 0;
@@ -511,9 +568,22 @@ namespace protonfem
                       cached_side = row_saturated[i];
                     }
                   const double ssi = cached_ss;
-                  cell_rhs(i) -= (cached_rate * vi + r.diffusivity * ssi * g * gm_dot[i]) * w;
                   if (mms) // the source in the row's scale exp(ell)
                     cell_rhs(i) += std::exp(ell) * f[1] * vi * w;
+                  if (edge)
+                    {
+                      // Storage only; the flux follows per cell below.
+                      cell_rhs(i) -= cached_rate * vi * w;
+                      const double mass = a0 / dt * ssi * vi;
+                      for (unsigned int b = 0; b < nb; ++b)
+                        {
+                          const double vb = val[sys[0][b]];
+                          cell_matrix(i, sys[1][b]) += mass * vb * w;
+                          cell_matrix(i, sys[0][b]) -= mass * vb * w;
+                        }
+                      continue;
+                    }
+                  cell_rhs(i) -= (cached_rate * vi + r.diffusivity * ssi * g * gm_dot[i]) * w;
                   const double mass = a0 / dt * ssi * vi, flux = r.diffusivity * ssi;
                   const double drift = flux * slope * g * gm_dot[i];
                   for (unsigned int b = 0; b < nb; ++b)
@@ -522,6 +592,79 @@ namespace protonfem
                       cell_matrix(i, sys[1][b]) += (mass * vb + drift * vb + flux * g * gg[a][b]) * w;
                       cell_matrix(i, sys[0][b]) +=
                           (-mass * vb - drift * vb + flux * dg * dir_dot[sys[0][b]] * gm_dot[i]) * w;
+                    }
+                }
+            }
+          if (edge && r.hosts_protons)
+            {
+              // One mobility per cell, Mc = sum_ab w_ab Mbar_ab / sum_ab w_ab
+              // over the node pairs, Mbar_ab = (c(eta_b) - c(eta_a)) /
+              // (eta_b - eta_a) the exact mean of dc/deta along the pair and
+              // w_ab = (eta_b - eta_a)^2: the pairs along which c varies set
+              // it (in 1D it is the exact edge mean). Being one value per
+              // cell keeps the flux operator Mc * (stiffness) symmetric
+              // positive semidefinite on any cell shape (a mean per pair
+              // would make thin cells anti-diffusive along their long side).
+              // Everything in log form: log Mbar = log c_max +
+              // log(sinh(d/2)/d) - log 2 - log cosh(eta_a/2) - log cosh(eta_b/2).
+              const double g_cell = g_sum / w_sum;
+              for (unsigned int a = 0; a < nb; ++a)
+                eta_node[a] = u_now[sys[1][a]] - u_now[sys[0][a]] - r.e_site;
+              double log_top = -1e300;
+              pairs.clear();
+              for (unsigned int a = 0; a < nb; ++a)
+                for (unsigned int b = a + 1; b < nb; ++b)
+                  {
+                    const double d = eta_node[b] - eta_node[a];
+                    const double l = std::log(r.c_max) + log_sinhc(d) - std::log(2.0) -
+                                     log_cosh(0.5 * eta_node[a]) - log_cosh(0.5 * eta_node[b]);
+                    const double q = dlog_sinhc(d);
+                    pairs.push_back({a, b, d, l, -q - 0.5 * std::tanh(0.5 * eta_node[a]),
+                                     q - 0.5 * std::tanh(0.5 * eta_node[b])});
+                    log_top = std::max(log_top, l);
+                  }
+              // Mc = exp(log_top) * m, dMc/deta_c = exp(log_top) * dm[c].
+              double num = 0, den = 0;
+              for (const auto &e : pairs)
+                {
+                  num += e.d * e.d * std::exp(e.log_mbar - log_top);
+                  den += e.d * e.d;
+                }
+              std::fill(dm.begin(), dm.end(), 0.0);
+              double m = 0;
+              if (den > 1e-300)
+                {
+                  m = num / den;
+                  for (const auto &e : pairs)
+                    {
+                      const double mb = std::exp(e.log_mbar - log_top);
+                      // d/deta_a of w = d^2 is -2d, of Mbar is Mbar * pa.
+                      dm[e.a] += (-2 * e.d * (mb - m) + e.d * e.d * mb * e.pa) / den;
+                      dm[e.b] += (2 * e.d * (mb - m) + e.d * e.d * mb * e.pb) / den;
+                    }
+                }
+              else
+                {
+                  // All nodes at one eta: Mc = dc/deta there (the limit).
+                  m = std::exp(pairs.front().log_mbar - log_top);
+                  const double slope = std::tanh(-0.5 * eta_node[0]) / nb; // dlog M/deta / nb
+                  for (unsigned int c = 0; c < nb; ++c)
+                    dm[c] = m * slope;
+                }
+              for (unsigned int a = 0; a < nb; ++a)
+                {
+                  const unsigned int i     = sys[1][a];
+                  const double       scale = r.diffusivity * g_cell * std::exp(row_ell[i] + log_top);
+                  double             flow  = 0; // sum_b K_ab mu_b
+                  for (unsigned int b = 0; b < nb; ++b)
+                    flow += stiffness[a][b] * u_now[sys[1][b]];
+                  const double res = scale * m * flow;
+                  cell_rhs(i) -= res;
+                  for (unsigned int c = 0; c < nb; ++c)
+                    {
+                      cell_matrix(i, sys[1][c]) += scale * (m * stiffness[a][c] + flow * dm[c]);
+                      cell_matrix(i, sys[0][c]) +=
+                          -scale * flow * dm[c] + res * dg_cell[c] / w_sum / g_cell;
                     }
                 }
             }

@@ -48,12 +48,13 @@ namespace protonfem
                       "material: use each material's mobility law (hopping: sinh enhancement); "
                       "off: g = 1 everywhere (classical Nernst-Planck).");
     prm.declare_entry(
-        "Mobility average", "edge", Patterns::Selection("edge|galerkin"),
-        "How the proton mobility D c (1 - c/c_max) enters the flux between two nodes. edge: "
-        "its exact mean over the edge, (c_j - c_i)/(eta_j - eta_i) with eta = mu - phi - "
-        "E_site/kT (edge-averaged finite elements; right however steeply c varies across a "
-        "cell; Q1 only); galerkin: its value at the quadrature points (wrong across cells where "
-        "c changes by many orders of magnitude).");
+        "Mobility average", "galerkin", Patterns::Selection("edge|galerkin"),
+        "How the proton mobility D c (1 - c/c_max) enters the flux. galerkin: its value at the "
+        "quadrature points (blocks the flux across cells where c changes by many orders of "
+        "magnitude, e.g. an unresolved PSG/WO3 interface); edge (Q1 only): one value per cell, "
+        "the (eta_b - eta_a)^2-weighted mean of the exact edge means (c_b - c_a)/(eta_b - eta_a), "
+        "eta = mu - phi - E_site/kT: mesh-converged channel uptake and 1-1.5 V/nm pulse trains "
+        "in 1D; in 2D it can stall the time steps (docs/status.md).");
     prm.declare_entry(
         "Channel electrostatics", "conductor", Patterns::Selection("conductor|dielectric"),
         "conductor: mixed-conductor layers (WO3) are electronic conductors, an "

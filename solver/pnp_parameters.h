@@ -32,7 +32,7 @@ namespace protonfem
     std::string field_enhancement      = "material";  ///< material | off
     /// edge: secant mean of dc/deta over each pair of nodes (edge-averaged
     /// finite elements, docs/numerics.md); galerkin: at quadrature points.
-    std::string mobility_average = "edge";
+    std::string mobility_average = "galerkin";
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
     double      channel_potential      = 0;           ///< [V]
 

@@ -6,6 +6,7 @@
 #include "../materials/property_laws.h"
 #include "../postprocess/atomic_file.h"
 #include "../postprocess/json_writer.h"
+#include "mpi_reduce.h"
 #include "../postprocess/pnp_field_writer.h"
 #include "checkpoint.h"
 #include "conductance.h"
@@ -107,6 +108,17 @@ namespace protonfem
       std::ostringstream s;
       s << std::setprecision(precision) << v;
       return s.str();
+    }
+    /// Shortest cell edge (vertex distance) in each layer [m], over all ranks.
+    template <int dim>
+    std::vector<double> smallest_cell_per_layer(const Triangulation<dim> &tria,
+                                                const unsigned int n_layers, MPI_Comm comm)
+    {
+      std::vector<double> h(n_layers, std::numeric_limits<double>::max());
+      for (const auto &cell : tria.active_cell_iterators())
+        if (cell->is_locally_owned() && cell->material_id() < n_layers)
+          h[cell->material_id()] = std::min(h[cell->material_id()], cell->minimum_vertex_distance());
+      return all_reduce(h, MPI_MIN, comm);
     }
   } // namespace
 
@@ -219,6 +231,36 @@ namespace protonfem
           << " mu); scales: L0 = " << scaling.length << " m, c_ref = " << scaling.density
           << " m^-3, t0 = " << scaling.time()
           << " s, (L0/lambda_D)^2 = " << fmt(scaling.poisson_coupling()) << std::endl;
+
+    // Resolution of the proton uptake of the channel: in a pulse of length
+    // tau protons enter a mixed conductor by diffusion to a depth
+    // sqrt(D tau) (0.016 nm for WO3 in 5 ns). Cells larger than a tenth of
+    // it make the channel charge and, far more, delta G depend on the mesh
+    // (measured: scripts/mesh_study_1d.py, docs/status.md).
+    std::vector<double> uptake_depth(n_layers, 0.0), smallest_cell(n_layers, 0.0);
+    std::vector<bool>   uptake_resolved(n_layers, true);
+    {
+      const double tau = (waveform.type == "pulse" || waveform.type == "train")
+                             ? waveform.rise_time + waveform.width + waveform.fall_time
+                             : pp.end_time;
+      smallest_cell = smallest_cell_per_layer(*tria, n_layers, comm);
+      for (unsigned int i = 0; i < n_layers; ++i)
+        {
+          const Material &m = p.materials.get(g.layers[i].material);
+          if (m.kind != MaterialKind::mixed_conductor || tau <= 0)
+            continue;
+          uptake_depth[i] =
+              std::sqrt(ProtonMobilityLaw::create(m)->diffusivity(p.temperature) * tau);
+          uptake_resolved[i] = smallest_cell[i] <= 0.1 * uptake_depth[i];
+          if (!uptake_resolved[i])
+            pcout << "  warning: layer '" << g.layers[i].name << "': its smallest cell ("
+                  << fmt(smallest_cell[i] * 1e9) << " nm) is larger than a tenth of the proton "
+                  << "uptake depth sqrt(D t_pulse) = " << fmt(uptake_depth[i] * 1e9)
+                  << " nm, so the channel charge and even more delta G depend on the mesh; "
+                  << "set its 'Interface cell size' to about " << fmt(uptake_depth[i] / 25)
+                  << " m (docs/status.md)" << std::endl;
+        }
+    }
 
     unsigned int relax = 0;
     if (resume)
@@ -673,7 +715,11 @@ namespace protonfem
             .add("peak_field_over_run_V_per_m", peak_over_run[i])
             .add("mean_field_max_over_run_V_per_m", mean_over_run[i])
             .add("breakdown_field_V_per_m",
-                 regions[i].breakdown > 0 ? JsonValue(regions[i].breakdown) : JsonValue());
+                 regions[i].breakdown > 0 ? JsonValue(regions[i].breakdown) : JsonValue())
+            .add("smallest_cell_m", smallest_cell[i]);
+        if (uptake_depth[i] > 0)
+          l.add("proton_uptake_depth_m", uptake_depth[i])
+              .add("proton_uptake_resolved", static_cast<bool>(uptake_resolved[i]));
         layers.push_back(l);
       }
     // Design metrics from the first pulse and the whole run.

@@ -15,7 +15,8 @@
 // differences (step 1e-3: truncation and round-off below 1e-10, far below the
 // discretization errors measured); gradients are analytic.
 //
-// usage: pnp_mms DIM DEGREE FIRST_REFINEMENT LAST_REFINEMENT [--drop-enhancement-in-source]
+// usage: pnp_mms DIM DEGREE FIRST_REFINEMENT LAST_REFINEMENT [--mobility=edge|galerkin]
+//        [--drop-enhancement-in-source]
 // Prints one CSV row per mesh: errors of phi/V_T and mu/kT (L2, H1 seminorm)
 // and of c/c_ref (L2) at the final time, in nondimensional units, with the
 // observed rates log2(e_h / e_{h/2}).
@@ -50,6 +51,8 @@ namespace
   /// Negative control: sources computed without g(|E|) while the solver
   /// keeps it, so the errors must stop converging (the test checks this).
   bool drop_enhancement = false;
+  /// 'Transport/Mobility average' of the solver under test.
+  std::string mobility_average = "galerkin";
 
   /// Exact fields in nondimensional units: x in L0 = 1 nm, t in t0, with
   /// their gradients. z = x_last is the stack direction, x_0 lateral (2D/3D).
@@ -190,6 +193,7 @@ namespace
     PNPParameters parameters;
     parameters.gate_exchange   = "blocking";
     parameters.linear_solver   = "direct";
+    parameters.mobility_average = mobility_average;
     parameters.newton_tolerance = 1e-11;
     // Newton diagnostics on request (PROTONFEM_DEBUG_NEWTON=1).
     ConditionalOStream quiet(std::cout, std::getenv("PROTONFEM_DEBUG_NEWTON") != nullptr);
@@ -298,12 +302,21 @@ namespace
 int main(int argc, char **argv)
 {
   Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
-  if (argc == 6 && std::string(argv[5]) == "--drop-enhancement-in-source")
-    drop_enhancement = true;
-  else if (argc != 5)
+  bool usage_error = argc < 5;
+  for (int k = 5; k < argc; ++k)
+    {
+      const std::string a = argv[k];
+      if (a == "--drop-enhancement-in-source")
+        drop_enhancement = true;
+      else if (a == "--mobility=edge" || a == "--mobility=galerkin")
+        mobility_average = a.substr(11);
+      else
+        usage_error = true;
+    }
+  if (usage_error)
     {
       std::cerr << "usage: pnp_mms DIM DEGREE FIRST_REFINEMENT LAST_REFINEMENT "
-                   "[--drop-enhancement-in-source]\n";
+                   "[--mobility=edge|galerkin] [--drop-enhancement-in-source]\n";
       return 1;
     }
   try

@@ -4,8 +4,10 @@ Two stages, on 2 ranks:
 - the t = 0 equilibrium of the 1D and 2D reference devices with Newton
   starved (2 iterations per pseudo-step);
 - a time step: the 1D reference device driven at 10 V (1 V/nm across the
-  PSG), the known failure of issue 3 on the second pulse (docs/status.md).
-  If that failure is ever fixed this case says so and must get a new trigger.
+  PSG) with the Galerkin mobility and a 0.1 nm WO3 interface cell, the known
+  failure of issue 3 on the second pulse (docs/status.md; the deck's own edge
+  mobility and 0.0006 nm cell run it). If that failure is ever fixed this
+  case says so and must get a new trigger.
 Each must exit with code 3 (numerical failure) and a message naming the
 equation (Poisson or Nernst-Planck), the layer (one of the deck's) and the
 node position inside the device, for the largest residual and the largest
@@ -23,7 +25,9 @@ LAYERS = {1: {"channel", "electrolyte"}, 2: {"substrate", "channel", "electrolyt
 EXTENT_NM = {1: [40.0], 2: [150.0, 60.0]}
 cases = [(1, "equilibrium", ["--set", "Transport/Max Newton iterations=2"]),
          (2, "equilibrium", ["--set", "Transport/Max Newton iterations=2"]),
-         (1, "time step", ["--set", "Time stepping/Gate waveform/Amplitude=10"])]
+         (1, "time step", ["--set", "Time stepping/Gate waveform/Amplitude=10",
+                           "--set", "Transport/Mobility average=galerkin",
+                           "--set", "Geometry/Layer channel/Interface cell size=0.1e-9"])]
 for dim, stage, extra in cases:
     layers, extent_nm = LAYERS[dim], EXTENT_NM[dim]
     out = os.path.join(folder, f"d{dim}_{stage.replace(' ', '_')}")

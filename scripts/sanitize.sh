@@ -37,6 +37,14 @@ run() {
 run run inputs/pulse_1d.prm --set "Output/Directory=$WORK/pulse_1d" \
   --set "Time stepping/End time=2e-9" --set "Time stepping/Snapshot times=0, 2e-9" \
   --set "Checkpoint/Every steps=20"
+# 1D reference device (edge-averaged mobility, resolved WO3 interface): first
+# 3 ns, through the rising edge of the first pulse.
+run run inputs/reference_device_1d.prm --set "Output/Directory=$WORK/reference_1d_edge" \
+  --set "Time stepping/End time=3e-9"
+# 2D with the edge mobility, a few steps (the per-cell pair means in 2D).
+run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d_edge" \
+  --set "Time stepping/Max steps=10" --set "Transport/Mobility average=edge" \
+  --set "Output/Write fields=false"
 # 2D: the reference device, first 1.2 ns (conductance solve, HDF5 fields).
 run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d" \
   --set "Time stepping/End time=1.2e-9" --set "Time stepping/Snapshot times=0, 1.2e-9"

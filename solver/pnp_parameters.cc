@@ -63,6 +63,19 @@ namespace protonfem
     prm.declare_entry(
         "Channel potential", "0", Patterns::Double(-1e3, 1e3),
         "Electron Fermi potential of the channel [V] (the source/drain bias during programming).");
+    prm.declare_entry(
+        "Initial state", "equilibrium", Patterns::Selection("equilibrium|profile"),
+        "equilibrium: start from the equilibrium at the gate voltage of t = 0 (solved by "
+        "pseudo-time relaxation); profile: start with the proton density of 'Initial proton "
+        "density' in every proton-hosting layer and the potential that charge and the contact "
+        "voltages of t = 0 give (Poisson), e.g. a thin ion sheet for a time-of-flight experiment. "
+        "The materials' 'Proton density' stays the fixed compensating background charge.");
+    prm.declare_entry(
+        "Initial proton density", "", Patterns::Anything(),
+        "For 'Initial state = profile': the proton density [m^-3] as an expression of the "
+        "position [m] (muparser syntax: exp, sqrt, ^, if(...)): variables z (1D), x, z (2D), "
+        "x, y, z (3D); z is the height above the bottom of the stack. Must be > 0 and below "
+        "the layer's site density at every node. Example: 1e10 + 1e24*exp(-((z-6e-8)/2e-9)^2).");
     prm.declare_entry("Max Newton iterations", "25", Patterns::Integer(1, 500), "Per time step.");
     prm.declare_entry("Newton tolerance", "1e-9", Patterns::Double(1e-15, 1e-2),
                       "Converged when the largest update of phi/V_T and mu/kT is below this.");
@@ -134,6 +147,8 @@ namespace protonfem
     mobility_average       = prm.get("Mobility average");
     channel_electrostatics = prm.get("Channel electrostatics");
     channel_potential      = prm.get_double("Channel potential");
+    initial_state          = prm.get("Initial state");
+    initial_density        = prm.get("Initial proton density");
     max_newton_iterations  = prm.get_integer("Max Newton iterations");
     newton_tolerance       = prm.get_double("Newton tolerance");
     linear_solver          = prm.get("Linear solver");
@@ -141,5 +156,10 @@ namespace protonfem
     linear_tolerance       = prm.get_double("Linear tolerance");
     max_linear_iterations  = prm.get_integer("Max linear iterations");
     prm.leave_subsection();
+    if (initial_state == "profile" &&
+        initial_density.find_first_not_of(" \t") == std::string::npos)
+      throw InputError(file, "Transport/Initial proton density", "(empty)",
+                       "an expression of the position for 'Initial state = profile', e.g. "
+                       "1e10 + 1e24*exp(-((z-6e-8)/2e-9)^2) [m^-3]");
   }
 } // namespace protonfem

@@ -35,6 +35,12 @@ namespace protonfem
     std::string mobility_average = "galerkin";
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
     double      channel_potential      = 0;           ///< [V]
+    /// equilibrium: the state at t = 0 is the equilibrium at the contact
+    /// potentials of t = 0 (solved); profile: protons placed by
+    /// 'initial_density' (an expression of the coordinates, [m^-3]) and phi
+    /// from Poisson for that charge (drift experiments, e.g. a thin sheet).
+    std::string initial_state = "equilibrium";
+    std::string initial_density;
 
     // Newton
     unsigned int max_newton_iterations = 25;

@@ -16,6 +16,7 @@
 #include "version.h"
 
 #include <deal.II/base/conditional_ostream.h>
+#include <deal.II/base/function_parser.h>
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/timer.h>
 #include <deal.II/base/utilities.h>
@@ -171,6 +172,55 @@ namespace protonfem
                            fmt(pp.reservoir_density), "a density in (0, c_max of the top layer)");
       }
 
+    // 'Initial state = profile': the expression is parsed and checked at
+    // every vertex of the proton-hosting layers here, before any output
+    // exists (a density <= 0 has no electrochemical potential, one >= c_max
+    // none either).
+    std::function<double(const Point<dim> &)> initial_density;
+    if (pp.initial_state == "profile")
+      {
+        const std::string param = "Transport/Initial proton density";
+        const std::string vars  = dim == 1 ? "z" : (dim == 2 ? "x,z" : "x,y,z");
+        auto              parser = std::make_shared<FunctionParser<dim>>(1);
+        std::string       bad;
+        try
+          {
+            parser->initialize(vars, pp.initial_density, {});
+            for (const auto &cell : tria->active_cell_iterators())
+              if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons &&
+                  bad.empty())
+                {
+                  const double c_max = regions[cell->material_id()].c_max * scaling.density;
+                  for (const unsigned int v : cell->vertex_indices())
+                    {
+                      const double c = parser->value(cell->vertex(v));
+                      if (!(c > 0 && c < c_max))
+                        {
+                          std::ostringstream where;
+                          where << "a density in (0, " << fmt(c_max) << ") m^-3 (the site density "
+                                << "of layer '" << g.layers[cell->material_id()].name
+                                << "') at every node; it is " << fmt(c) << " at " << vars
+                                << " = (" << cell->vertex(v) << ") m";
+                          bad = where.str();
+                          break;
+                        }
+                    }
+                }
+          }
+        catch (...)
+          {
+            bad = "an expression of " + vars + " [m] in muparser syntax (it does not parse)";
+          }
+        // Every rank throws the message of the lowest rank that found one.
+        const unsigned int rank = Utilities::MPI::this_mpi_process(comm);
+        const unsigned int n    = Utilities::MPI::n_mpi_processes(comm);
+        const unsigned int root = Utilities::MPI::min(bad.empty() ? n : rank, comm);
+        if (root < n)
+          throw InputError(p.deck_file, param, pp.initial_density,
+                           Utilities::MPI::broadcast(comm, bad, root));
+        initial_density = [parser](const Point<dim> &x) { return parser->value(x); };
+      }
+
     const auto                                                 &e = p.electrostatics;
     std::map<types::boundary_id, std::function<double(double)>> voltage;
     const GateWaveform                                          waveform = pp.waveform;
@@ -269,6 +319,12 @@ namespace protonfem
         BinaryIn      in(mine);
         solver.load_history(in);
         pcout << "  resuming from " << resume_from << std::endl;
+      }
+    else if (pp.initial_state == "profile")
+      {
+        const unsigned int its = solver.set_initial_profile(0.0, initial_density);
+        pcout << "  initial state: the deck's proton profile, potential from Poisson ("
+              << its << " Newton iterations)" << std::endl;
       }
     else
       {
@@ -890,6 +946,7 @@ namespace protonfem
         .add("newton_accepted_at_roundoff", roundoff_accepts)
         .add("newton_iterations", static_cast<unsigned long long>(total_newton))
         .add("linear_iterations", static_cast<unsigned long long>(total_linear))
+        .add("initial_state", pp.initial_state)
         .add("equilibrium_pseudo_steps", relax)
         .add("protons_initial", n0)
         .add("protons_final", total(final_obs))

@@ -322,6 +322,76 @@ namespace protonfem
     have_older = false;
   }
 
+  template <int dim>
+  unsigned int
+  PNPSolver<dim>::set_initial_profile(const double                                    time,
+                                      const std::function<double(const Point<dim> &)> &density)
+  {
+    TimerOutput::Scope t(timer, "pnp: initial profile");
+    // The density of a node fixes eta = mu - phi - E_site/kT there, and with
+    // linear (Q_p) interpolation of mu and phi the density at every
+    // quadrature point depends on the nodal eta alone. So with the mu-rows
+    // replaced by "mu_i - phi_i = eta_i + e_site" Poisson is linear in phi:
+    // Newton converges in one step, the second confirms it.
+    std::map<types::global_dof_index, Point<dim>> nodes;
+    DoFTools::map_dofs_to_support_points(MappingQ1<dim>(), dofs, nodes);
+    std::vector<double> target(mu_nodes.size());
+    for (std::size_t k = 0; k < mu_nodes.size(); ++k)
+      {
+        const auto &[imu, iphi, region] = mu_nodes[k];
+        (void)iphi;
+        const RegionModel &r = regions[region];
+        target[k]            = r.potential_for(density(nodes.at(imu)) / scaling.density, 0.0);
+      }
+    current = 0;
+    for (std::size_t k = 0; k < mu_nodes.size(); ++k)
+      current(std::get<0>(mu_nodes[k])) = target[k];
+    current.compress(VectorOperation::insert);
+    assembly_time = time;
+    apply_dirichlet_values(current, time);
+    ghosted = current;
+
+    std::vector<types::global_dof_index> rows;
+    for (const auto &[imu, iphi, region] : mu_nodes)
+      if (!zero_constraints.is_constrained(imu))
+        rows.push_back(imu);
+    unsigned int it = 1;
+    for (; it <= 10; ++it)
+      {
+        assemble(1, -1, 0, 1); // Poisson rows; the mu-rows are replaced below
+        // Keep the zeroed rows' entries in the pattern: the next assembly and
+        // the -1 below write into them.
+        MatSetOption(jacobian.petsc_matrix(), MAT_KEEP_NONZERO_PATTERN, PETSC_TRUE);
+        jacobian.clear_rows(rows, 1.0);
+        for (std::size_t k = 0; k < mu_nodes.size(); ++k)
+          {
+            const auto &[imu, iphi, region] = mu_nodes[k];
+            if (zero_constraints.is_constrained(imu))
+              continue;
+            // A constrained phi (contact, conductor) has no column here: its
+            // value is already final, so the row is just d mu = -residual.
+            if (!zero_constraints.is_constrained(iphi))
+              jacobian.set(imu, iphi, -1.0);
+            rhs(imu) = -(current(imu) - current(iphi) - target[k]);
+          }
+        jacobian.compress(VectorOperation::insert);
+        rhs.compress(VectorOperation::insert);
+        solve_linear();
+        zero_constraints.distribute(update);
+        current += update;
+        ghosted = current;
+        if (update.linfty_norm() < 1e-10 * std::max(1.0, current.linfty_norm()))
+          break;
+      }
+    if (it > 10)
+      throw std::runtime_error("initial profile: the Poisson solve for the given proton density "
+                               "did not converge in 10 Newton iterations");
+    old_solution   = current;
+    older_solution = current;
+    have_older     = false;
+    return it;
+  }
+
   template <int dim> void PNPSolver<dim>::set_exact_state(const double time)
   {
     AssertThrow(manufactured.exact, ExcMessage("set_exact_state needs a manufactured solution"));

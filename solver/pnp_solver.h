@@ -132,6 +132,14 @@ namespace protonfem
     void setup();
     /// Uniform equilibrium densities c0 per region at potential 0.
     void set_initial_guess(double time);
+    /// History := protons placed by @p density ([m^-3] at a position [m],
+    /// read at every mu node for the layer that node was assigned to; the
+    /// other side of an interface node follows from continuous mu) and the
+    /// potential of Poisson for that charge at the contact potentials of
+    /// @p time. Returns the Newton iterations (2 when the solve is linear).
+    unsigned int
+    set_initial_profile(double time,
+                        const std::function<double(const dealii::Point<dim> &)> &density);
     /// Pseudo-transient relaxation (implicit Euler, growing steps) to the
     /// equilibrium at the contact potentials of @p time; conserves protons in
     /// closed layers. Returns the number of pseudo-steps.

@@ -183,6 +183,10 @@ namespace protonfem
         const std::string vars  = dim == 1 ? "z" : (dim == 2 ? "x,z" : "x,y,z");
         auto              parser = std::make_shared<FunctionParser<dim>>(1);
         std::string       bad;
+        // deal.II prints muparser's diagnosis to std::cerr (on every rank);
+        // it is caught here and its "Message:" line goes into the one error.
+        std::ostringstream  parser_says;
+        std::streambuf     *cerr_buffer = std::cerr.rdbuf(parser_says.rdbuf());
         try
           {
             parser->initialize(vars, pp.initial_density, {});
@@ -200,7 +204,10 @@ namespace protonfem
                           where << "a density in (0, " << fmt(c_max) << ") m^-3 (the site density "
                                 << "of layer '" << g.layers[cell->material_id()].name
                                 << "') at every node; it is " << fmt(c) << " at " << vars
-                                << " = (" << cell->vertex(v) << ") m";
+                                << " = (";
+                          for (unsigned int d = 0; d < dim; ++d)
+                            where << (d ? ", " : "") << fmt(cell->vertex(v)[d]);
+                          where << ") m";
                           bad = where.str();
                           break;
                         }
@@ -209,8 +216,15 @@ namespace protonfem
           }
         catch (...)
           {
-            bad = "an expression of " + vars + " [m] in muparser syntax (it does not parse)";
+            std::string why;
+            std::istringstream said(parser_says.str());
+            for (std::string line; std::getline(said, line);)
+              if (line.rfind("Message:", 0) == 0 && why.empty())
+                why = ": " + line.substr(line.find('<') + 1, line.rfind('>') - line.find('<') - 1);
+            bad = "an expression of " + vars + " [m] in muparser syntax (it does not parse" + why +
+                  ")";
           }
+        std::cerr.rdbuf(cerr_buffer);
         // Every rank throws the message of the lowest rank that found one.
         const unsigned int rank = Utilities::MPI::this_mpi_process(comm);
         const unsigned int n    = Utilities::MPI::n_mpi_processes(comm);

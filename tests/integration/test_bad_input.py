@@ -268,6 +268,18 @@ expect("resume_electrostatics", ["deck.prm", "--resume", "Problem = pnp"], build
 expect("resume_without_checkpoint", ["deck.prm", "--resume", "checkpoint"], np_=2, stage="mesh",
        build=with_lines("set Problem = pnp"), args=lambda path: ["run", path, "--resume"])
 
+# --- initial proton profile (issue 3: ion-sheet transit) --------------------------------
+PROFILE = ("set Problem = pnp", "subsection Transport", "  set Initial state = profile")
+expect("initial_profile_missing", ["deck.prm", "Transport/Initial proton density", "(empty)",
+                                   "Initial state = profile"],
+       build=with_lines(*PROFILE, "end"))
+expect("initial_profile_unparsable", ["deck.prm", "Transport/Initial proton density", "1e20*exq(z)",
+                                      "muparser", "x,z", "exq"], np_=2, stage="mesh",
+       build=with_lines(*PROFILE, "  set Initial proton density = 1e20*exq(z)", "end"))
+expect("initial_profile_negative", ["deck.prm", "Transport/Initial proton density", "1e20 - 1e30*z",
+                                    "a density in (0,", "site density of layer 'channel'", "x,z = (0, "], np_=2, stage="mesh",
+       build=with_lines(*PROFILE, "  set Initial proton density = 1e20 - 1e30*z", "end"))
+
 # --- command line ------------------------------------------------------------------
 expect("unknown_command", ["frobnicate", "allowed: run, sweep, print-parameters, materials"], code=1,
        args=["frobnicate"])

@@ -522,9 +522,21 @@ namespace protonfem
             for (unsigned int i = 0; i < n; ++i)
               if (fe.system_to_component_index(i).first == 1)
                 {
+                  const std::size_t k = local_view.position(idx[i]);
+                  if (!frozen_ell.empty() && !record_row_scales)
+                    {
+                      row_ell[i]       = frozen_ell[k];
+                      row_saturated[i] = frozen_side[k];
+                      continue;
+                    }
                   const double x = u_now[i] - u_now[phi_partner[i]];
                   row_ell[i] = std::min(600.0, std::max(0.0, std::abs(x) - 30.0)); // no overflow
                   row_saturated[i] = x - r.e_site > 0;
+                  if (record_row_scales)
+                    {
+                      frozen_ell[k]  = row_ell[i];
+                      frozen_side[k] = row_saturated[i];
+                    }
                 }
           double g_sum = 0, w_sum = 0;
           if (edge)
@@ -743,6 +755,11 @@ namespace protonfem
     jacobian.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
 
+    if (!equilibrate_rows)
+      {
+        ++work.assemblies;
+        return;
+      }
     // Row equilibration: where protons are depleted (c down to 1e-80 of c0)
     // every entry of a Nernst-Planck row is as small as c, and LU loses the
     // update there. Scaling each row by 1/max|J_ij| changes nothing in exact
@@ -973,6 +990,105 @@ namespace protonfem
     return s.str();
   }
 
+  template <int dim>
+  double PNPSolver<dim>::check_jacobian(const double a0, const double a1, const double a2,
+                                        const double dt, const double h)
+  {
+    const GhostedArray view(owned, relevant);
+    frozen_ell.assign(owned.n_elements() + view.ghosts.n_elements(), 0.0);
+    frozen_side.assign(frozen_ell.size(), 0);
+    equilibrate_rows  = false;
+    record_row_scales = true;
+    assemble(a0, a1, a2, dt);
+    record_row_scales = false;
+    Mat j0;
+    check(MatDuplicate(jacobian.petsc_matrix(), MAT_COPY_VALUES, &j0), "MatDuplicate");
+    PETScWrappers::MPI::Vector base(owned, comm), plus(owned, comm), column(owned, comm),
+        unit(owned, comm), row_max(owned, comm);
+    base = current;
+    MatGetRowMaxAbs(j0, row_max, nullptr);
+
+    struct
+    {
+      double value;
+      int    rank;
+    } worst{-1.0, static_cast<int>(Utilities::MPI::this_mpi_process(comm))};
+    double                  worst_j = 0, worst_fd = 0;
+    types::global_dof_index worst_row = 0, worst_col = 0;
+    unsigned int            above = 0, columns = 0;
+    const auto              set_entry = [&](PETScWrappers::MPI::Vector &v, const types::global_dof_index j,
+                               const double value) {
+      if (owned.is_element(j))
+        v(j) = value;
+      v.compress(VectorOperation::insert);
+    };
+    for (types::global_dof_index j = 0; j < dofs.n_dofs(); ++j)
+      {
+        const bool constrained =
+            Utilities::MPI::max(relevant.is_element(j) && zero_constraints.is_constrained(j) ? 1 : 0,
+                                comm) > 0;
+        if (constrained)
+          continue;
+        ++columns;
+        const double u = owned.is_element(j) ? double(base(j)) : 0.0;
+        set_entry(current, j, u + h);
+        ghosted = current;
+        assemble(a0, a1, a2, dt);
+        plus = rhs;
+        set_entry(current, j, u - h);
+        ghosted = current;
+        assemble(a0, a1, a2, dt);
+        set_entry(current, j, u);
+        ghosted = current;
+        // rhs = -R: dR/du_j = -(rhs(u + h) - rhs(u - h)) / 2h.
+        plus -= rhs;
+        plus *= -0.5 / h;
+        unit = 0;
+        set_entry(unit, j, 1.0);
+        MatMult(j0, unit, column);
+        for (const auto i : owned)
+          {
+            const double scale = row_max(i) > 0 ? double(row_max(i)) : 1.0;
+            const double e     = std::abs(double(plus(i)) - double(column(i))) / scale;
+            if (e > 1e-6)
+              ++above;
+            if (e > worst.value)
+              {
+                worst.value = e;
+                worst_row   = i;
+                worst_col   = j;
+                worst_j     = column(i);
+                worst_fd    = plus(i);
+              }
+          }
+      }
+    MatDestroy(&j0);
+    frozen_ell.clear();
+    frozen_side.clear();
+    equilibrate_rows = true;
+    above            = Utilities::MPI::sum(above, comm);
+    MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm);
+    std::array<double, 4> w = {{double(worst_row), double(worst_col), worst_j, worst_fd}};
+    MPI_Bcast(w.data(), 4, MPI_DOUBLE, worst.rank, comm);
+    const auto row = locate(static_cast<types::global_dof_index>(w[0]));
+    const auto col = locate(static_cast<types::global_dof_index>(w[1]));
+    const auto where = [&](const DofLocation &l) {
+      std::ostringstream o;
+      o << (l.component == 0 ? "phi" : "mu") << " in layer "
+        << (l.region < region_names.size() ? region_names[l.region] : std::to_string(l.region))
+        << " at (";
+      for (std::size_t d = 0; d < l.point.size(); ++d)
+        o << (d ? ", " : "") << l.point[d] * 1e9;
+      o << ") nm";
+      return o.str();
+    };
+    pcout << "  jacobian check: " << columns << " columns, largest difference from central "
+          << "differences " << worst.value << " of the row's largest entry (" << above
+          << " entries above 1e-6); worst: row " << where(row) << ", column " << where(col)
+          << ": assembled " << w[2] << ", finite difference " << w[3] << std::endl;
+    return worst.value;
+  }
+
   template <int dim> unsigned int PNPSolver<dim>::solve_linear()
   {
     TimerOutput::Scope t(timer, "pnp: linear solve");
@@ -1014,7 +1130,12 @@ namespace protonfem
     NewtonReport report;
     assembly_time = time;
     apply_dirichlet_values(current, time);
-    ghosted              = current;
+    ghosted = current;
+    // PROTONFEM_CHECK_JACOBIAN=N: finite-difference check of the Jacobian at
+    // the first iterate of the N-th Newton solve of the run (verification).
+    if (const char *check_at = std::getenv("PROTONFEM_CHECK_JACOBIAN"))
+      if (++newton_calls == static_cast<unsigned int>(std::max(1, std::atoi(check_at))))
+        check_jacobian(a0, a1, a2, dt);
     unsigned int stalled = 0;
     for (unsigned int it = 1; it <= parameters.max_newton_iterations; ++it)
       {

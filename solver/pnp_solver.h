@@ -176,6 +176,14 @@ namespace protonfem
     /// (x, y) nm; largest Newton update U kT: ..." for a failed Newton solve
     /// (collective).
     std::string describe_failure(const NewtonReport &report) const;
+    /// Compare the assembled Jacobian with central finite differences of the
+    /// residual (step @p h in thermal units) in every unconstrained column,
+    /// at the present iterate and BDF weights (a0, a1, a2) / dt, with the
+    /// row scales of the Nernst-Planck rows frozen at the iterate and the row
+    /// equilibration off. Returns the largest difference relative to the
+    /// row's largest entry and prints the worst entry with its location
+    /// (collective). Used by test_pnp_jacobian (PROTONFEM_CHECK_JACOBIAN).
+    double check_jacobian(double a0, double a1, double a2, double dt, double h = 1e-6);
     /// Totals so far (rank 0's wall clock; every rank does the same work).
     const SolverStats &stats() const { return work; }
     const dealii::DoFHandler<dim>            &dof_handler() const { return dofs; }
@@ -239,5 +247,12 @@ namespace protonfem
     std::map<dealii::types::global_dof_index, std::pair<unsigned int, dealii::Point<dim>>>
            manufactured_boundary;
     double assembly_time = 0; ///< [s], the time level being solved for (for sources)
+    /// Jacobian check: the Nernst-Planck row scales (exp(ell), density or
+    /// vacancy form) per local-form position, recorded at the base iterate
+    /// and then frozen; empty = computed from the iterate as usual.
+    std::vector<double> frozen_ell;
+    std::vector<char>   frozen_side;
+    bool                record_row_scales = false, equilibrate_rows = true;
+    unsigned int        newton_calls      = 0;
   };
 } // namespace protonfem

@@ -182,8 +182,9 @@ namespace protonfem
     /// row scales of the Nernst-Planck rows frozen at the iterate and the row
     /// equilibration off. Returns the largest difference relative to the
     /// row's largest entry and prints the worst entry with its location
-    /// (collective). Used by test_pnp_jacobian (PROTONFEM_CHECK_JACOBIAN).
-    double check_jacobian(double a0, double a1, double a2, double dt, double h = 1e-6);
+    /// (collective). Used by test_pnp_jacobian (PROTONFEM_CHECK_JACOBIAN=N at the
+    /// N-th Newton solve, PROTONFEM_CHECK_JACOBIAN_STEP=h).
+    double check_jacobian(double a0, double a1, double a2, double dt, double h = 1e-5);
     /// Totals so far (rank 0's wall clock; every rank does the same work).
     const SolverStats &stats() const { return work; }
     const dealii::DoFHandler<dim>            &dof_handler() const { return dofs; }

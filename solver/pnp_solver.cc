@@ -1275,6 +1275,37 @@ namespace protonfem
       {
         predicted -= current;
         error_estimate = weighted_max(predicted, 1e-6);
+        if (std::getenv("PROTONFEM_DEBUG_STEP"))
+          {
+            // Where the step-error estimate peaks (diagnostics of stalls).
+            double                  best = -1, eta = 0, weight = 0;
+            types::global_dof_index at   = 0;
+            for (const auto &[imu, iphi, r] : mu_nodes)
+              {
+                const double sd = regions[r].density_derivative(ghosted(imu), ghosted(iphi));
+                const double w  = std::min(1.0, sd / 1e-6); // as in weighted_max(., 1e-6)
+                if (std::abs(predicted(imu)) * w > best)
+                  {
+                    best   = std::abs(predicted(imu)) * w;
+                    at     = imu;
+                    eta    = ghosted(imu) - ghosted(iphi) - regions[r].e_site;
+                    weight = w;
+                  }
+              }
+            struct
+            {
+              double value;
+              int    rank;
+            } top{best, static_cast<int>(Utilities::MPI::this_mpi_process(comm))};
+            MPI_Allreduce(MPI_IN_PLACE, &top, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm);
+            std::array<double, 3> v = {{double(at), eta, weight}};
+            MPI_Bcast(v.data(), 3, MPI_DOUBLE, top.rank, comm);
+            const auto l = locate(static_cast<types::global_dof_index>(v[0]));
+            pcout << "    step error " << error_estimate << ": largest weighted mu change "
+                  << top.value << " at (" << l.point[0] * 1e9 << ", " << l.point.back() * 1e9
+                  << ") nm, layer " << l.region << ", eta " << v[1] << ", weight " << v[2]
+                  << std::endl;
+          }
         if (!(second_order && have_older))
           error_estimate *= 0.5; // predictor was constant: first-order difference
       }

@@ -98,6 +98,30 @@ namespace protonfem
         return std::log(std::sinh(0.5 * x) / x);
       return 0.5 * x - std::log(2 * x) + std::log1p(-std::exp(-x));
     }
+    /// "layer 'NAME' at (x, y) nm" for a DoF location (messages).
+    std::string layer_and_position(const DofLocation &l, const std::vector<std::string> &names)
+    {
+      std::ostringstream w;
+      w << "layer '" << (l.region < names.size() ? names[l.region] : std::to_string(l.region))
+        << "' at (";
+      for (std::size_t d = 0; d < l.point.size(); ++d)
+        w << (d ? ", " : "") << std::setprecision(4) << l.point[d] * 1e9;
+      w << ") nm";
+      return w.str();
+    }
+    /// Largest @p value over the ranks (returned in @p value) and the rank
+    /// that holds it (collective); that rank then broadcasts its details.
+    int rank_of_largest(double &value, const MPI_Comm comm)
+    {
+      struct
+      {
+        double value;
+        int    rank;
+      } top{value, static_cast<int>(Utilities::MPI::this_mpi_process(comm))};
+      MPI_Allreduce(MPI_IN_PLACE, &top, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm);
+      value = top.value;
+      return top.rank;
+    }
     /// d/dd log(sinh(d/2) / d) = coth(d/2)/2 - 1/d (odd in d).
     double dlog_sinhc(const double d)
     {
@@ -527,11 +551,11 @@ namespace protonfem
             for (unsigned int i = 0; i < n; ++i)
               if (fe.system_to_component_index(i).first == 1)
                 {
-                  const std::size_t k = local_view.position(idx[i]);
                   if (!frozen_ell.empty() && !record_row_scales)
                     {
-                      row_ell[i]       = frozen_ell[k];
-                      row_saturated[i] = frozen_side[k];
+                      const std::size_t k = local_view.position(idx[i]);
+                      row_ell[i]          = frozen_ell[k];
+                      row_saturated[i]    = frozen_side[k];
                       continue;
                     }
                   const double x = u_now[i] - u_now[phi_partner[i]];
@@ -539,8 +563,9 @@ namespace protonfem
                   row_saturated[i] = x - r.e_site > 0;
                   if (record_row_scales)
                     {
-                      frozen_ell[k]  = row_ell[i];
-                      frozen_side[k] = row_saturated[i];
+                      const std::size_t k = local_view.position(idx[i]);
+                      frozen_ell[k]       = row_ell[i];
+                      frozen_side[k]      = row_saturated[i];
                     }
                 }
           double g_sum = 0, w_sum = 0;
@@ -992,15 +1017,9 @@ namespace protonfem
   std::string PNPSolver<dim>::describe_failure(const NewtonReport &report) const
   {
     const auto where = [&](const types::global_dof_index dof) {
-      const DofLocation  l = locate(dof);
-      std::ostringstream w;
-      w << (l.component == 0 ? "Poisson" : "Nernst-Planck") << " equation in layer '"
-        << (l.region < region_names.size() ? region_names[l.region] : std::to_string(l.region))
-        << "' at (";
-      for (std::size_t d = 0; d < l.point.size(); ++d)
-        w << (d ? ", " : "") << std::setprecision(4) << l.point[d] * 1e9;
-      w << ") nm";
-      return w.str();
+      const DofLocation l = locate(dof);
+      return std::string(l.component == 0 ? "Poisson" : "Nernst-Planck") + " equation in " +
+             layer_and_position(l, region_names);
     };
     const std::string  residual_at = where(report.worst_residual_dof);
     const std::string  update_at   = where(report.worst_update_dof);
@@ -1035,12 +1054,7 @@ namespace protonfem
     base = current;
     MatGetRowMaxAbs(j0, row_max, nullptr);
 
-    struct
-    {
-      double value;
-      int    rank;
-    } worst{-1.0, static_cast<int>(Utilities::MPI::this_mpi_process(comm))};
-    double                  worst_j = 0, worst_fd = 0;
+    double                  worst = -1.0, worst_j = 0, worst_fd = 0;
     types::global_dof_index worst_row = 0, worst_col = 0;
     unsigned int            above = 0, columns = 0;
     const auto              set_entry = [&](PETScWrappers::MPI::Vector &v, const types::global_dof_index j,
@@ -1079,9 +1093,9 @@ namespace protonfem
             const double e     = std::abs(double(plus(i)) - double(column(i))) / scale;
             if (e > 1e-6)
               ++above;
-            if (e > worst.value)
+            if (e > worst)
               {
-                worst.value = e;
+                worst       = e;
                 worst_row   = i;
                 worst_col   = j;
                 worst_j     = column(i);
@@ -1094,26 +1108,19 @@ namespace protonfem
     frozen_side.clear();
     equilibrate_rows = true;
     above            = Utilities::MPI::sum(above, comm);
-    MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm);
+    const int             owner = rank_of_largest(worst, comm);
     std::array<double, 4> w = {{double(worst_row), double(worst_col), worst_j, worst_fd}};
-    MPI_Bcast(w.data(), 4, MPI_DOUBLE, worst.rank, comm);
-    const auto row = locate(static_cast<types::global_dof_index>(w[0]));
-    const auto col = locate(static_cast<types::global_dof_index>(w[1]));
-    const auto where = [&](const DofLocation &l) {
-      std::ostringstream o;
-      o << (l.component == 0 ? "phi" : "mu") << " in layer "
-        << (l.region < region_names.size() ? region_names[l.region] : std::to_string(l.region))
-        << " at (";
-      for (std::size_t d = 0; d < l.point.size(); ++d)
-        o << (d ? ", " : "") << l.point[d] * 1e9;
-      o << ") nm";
-      return o.str();
+    MPI_Bcast(w.data(), 4, MPI_DOUBLE, owner, comm);
+    const auto where = [&](const double dof) {
+      const DofLocation l = locate(static_cast<types::global_dof_index>(dof));
+      return std::string(l.component == 0 ? "phi" : "mu") + " in " +
+             layer_and_position(l, region_names);
     };
     pcout << "  jacobian check: " << columns << " columns, largest difference from central "
-          << "differences " << worst.value << " of the row's largest entry (" << above
-          << " entries above 1e-6); worst: row " << where(row) << ", column " << where(col)
+          << "differences " << worst << " of the row's largest entry (" << above
+          << " entries above 1e-6); worst: row " << where(w[0]) << ", column " << where(w[1])
           << ": assembled " << w[2] << ", finite difference " << w[3] << std::endl;
-    return worst.value;
+    return worst;
   }
 
   template <int dim> unsigned int PNPSolver<dim>::solve_linear()
@@ -1292,19 +1299,13 @@ namespace protonfem
                     weight = w;
                   }
               }
-            struct
-            {
-              double value;
-              int    rank;
-            } top{best, static_cast<int>(Utilities::MPI::this_mpi_process(comm))};
-            MPI_Allreduce(MPI_IN_PLACE, &top, 1, MPI_DOUBLE_INT, MPI_MAXLOC, comm);
-            std::array<double, 3> v = {{double(at), eta, weight}};
-            MPI_Bcast(v.data(), 3, MPI_DOUBLE, top.rank, comm);
+            const int             owner = rank_of_largest(best, comm);
+            std::array<double, 3> v     = {{double(at), eta, weight}};
+            MPI_Bcast(v.data(), 3, MPI_DOUBLE, owner, comm);
             const auto l = locate(static_cast<types::global_dof_index>(v[0]));
             pcout << "    step error " << error_estimate << ": largest weighted mu change "
-                  << top.value << " at (" << l.point[0] * 1e9 << ", " << l.point.back() * 1e9
-                  << ") nm, layer " << l.region << ", eta " << v[1] << ", weight " << v[2]
-                  << std::endl;
+                  << best << " in " << layer_and_position(l, region_names) << ", eta " << v[1]
+                  << ", weight " << v[2] << std::endl;
           }
         if (!(second_order && have_older))
           error_estimate *= 0.5; // predictor was constant: first-order difference

@@ -39,11 +39,30 @@ namespace protonfem
 
     prm.enter_subsection("Transport");
     prm.declare_entry(
-        "Gate proton exchange", "reservoir", Patterns::Selection("reservoir|blocking"),
+        "Gate proton exchange", "reservoir", Patterns::Selection("reservoir|blocking|butler-volmer"),
         "reservoir: the Pd gate holds the proton density at the gate face at "
-        "'Reservoir proton density' (ideal, fast exchange); blocking: no proton flux.");
+        "'Reservoir proton density' (ideal, fast exchange); blocking: no proton flux; "
+        "butler-volmer: finite-rate exchange, flux into the electrolyte k0 [c_res (c_max - c)/"
+        "(c_max - c_res) exp(alpha dphi/V_T) - c exp(-(1 - alpha) dphi/V_T)] with dphi = V_gate - "
+        "phi at the gate face (the drop across 'Gate Stern layer thickness'; 0 without one); "
+        "zero exactly when the face is in equilibrium with the reservoir.");
     prm.declare_entry("Reservoir proton density", "-1", Patterns::Double(),
-                      "Proton density held at the gate face [m^-3]; < 0: the top layer's c0.");
+                      "Proton density of the gate's reservoir (held at the gate face for "
+                      "'reservoir', c_res of 'butler-volmer') [m^-3]; < 0: the top layer's c0.");
+    prm.declare_entry("Gate rate constant", "1e-3", Patterns::Double(),
+                      "Butler-Volmer rate constant k0 of the gate's proton exchange [m/s], > 0 "
+                      "[open: no measured value for Pd/PSG; k0 c_res / (q) is the exchange current "
+                      "density]. Large k0 approaches the ideal reservoir.");
+    prm.declare_entry("Gate transfer coefficient", "0.5", Patterns::Double(),
+                      "Butler-Volmer transfer coefficient alpha of the gate exchange, in (0, 1).");
+    prm.declare_entry("Gate Stern layer thickness", "0", Patterns::Double(),
+                      "Compact (Stern) layer between the gate metal and the electrolyte [m], in "
+                      "[0, 10e-9]; 0: none (phi = V_gate at the gate face). Otherwise the gate face "
+                      "has eps_r dphi/dn = (eps_S / thickness)(V_gate - phi) and that drop drives "
+                      "the Butler-Volmer exchange (Frumkin correction).");
+    prm.declare_entry("Gate Stern layer permittivity", "-1", Patterns::Double(),
+                      "Relative permittivity eps_S of the Stern layer, > 0; < 0: that of the "
+                      "layer under the gate.");
     prm.declare_entry("Field enhancement", "material", Patterns::Selection("material|off"),
                       "material: use each material's mobility law (hopping: sinh enhancement); "
                       "off: g = 1 everywhere (classical Nernst-Planck).");
@@ -143,6 +162,10 @@ namespace protonfem
     prm.enter_subsection("Transport");
     gate_exchange          = prm.get("Gate proton exchange");
     reservoir_density      = prm.get_double("Reservoir proton density");
+    gate_rate_constant        = prm.get_double("Gate rate constant");
+    gate_transfer_coefficient = prm.get_double("Gate transfer coefficient");
+    gate_stern_thickness      = prm.get_double("Gate Stern layer thickness");
+    gate_stern_permittivity   = prm.get_double("Gate Stern layer permittivity");
     field_enhancement      = prm.get("Field enhancement");
     mobility_average       = prm.get("Mobility average");
     channel_electrostatics = prm.get("Channel electrostatics");
@@ -156,6 +179,20 @@ namespace protonfem
     linear_tolerance       = prm.get_double("Linear tolerance");
     max_linear_iterations  = prm.get_integer("Max linear iterations");
     prm.leave_subsection();
+    const std::string t = "Transport/";
+    if (gate_exchange == "butler-volmer" && !(gate_rate_constant > 0 && gate_rate_constant < 1e12))
+      throw InputError(file, t + "Gate rate constant", value_text(gate_rate_constant),
+                       "a rate constant k0 in (0, 1e12) m/s");
+    if (gate_exchange == "butler-volmer" &&
+        !(gate_transfer_coefficient > 0 && gate_transfer_coefficient < 1))
+      throw InputError(file, t + "Gate transfer coefficient", value_text(gate_transfer_coefficient),
+                       "a transfer coefficient alpha in (0, 1)");
+    if (!(gate_stern_thickness >= 0 && gate_stern_thickness <= 10e-9))
+      throw InputError(file, t + "Gate Stern layer thickness", value_text(gate_stern_thickness),
+                       "a thickness in [0, 10e-9] m (0: no Stern layer)");
+    if (gate_stern_thickness > 0 && !(gate_stern_permittivity < 0 || gate_stern_permittivity >= 1))
+      throw InputError(file, t + "Gate Stern layer permittivity", value_text(gate_stern_permittivity),
+                       "a relative permittivity >= 1 (or < 0 for that of the layer under the gate)");
     if (initial_state == "profile" &&
         initial_density.find_first_not_of(" \t") == std::string::npos)
       throw InputError(file, "Transport/Initial proton density", "(empty)",

@@ -27,8 +27,20 @@ namespace protonfem
     double              max_voltage_change = 0.25; ///< gate voltage change per step [V]
 
     // Transport model
-    std::string gate_exchange          = "reservoir"; ///< reservoir | blocking
+    std::string gate_exchange          = "reservoir"; ///< reservoir | blocking | butler-volmer
     double      reservoir_density      = -1;          ///< [m^-3]; <0: the top layer's c0
+    /// Butler-Volmer exchange at the gate (physics.md §2): the proton flux
+    /// into the electrolyte is k0 [c_res (c_max - c)/(c_max - c_res)
+    /// exp(alpha dphi/V_T) - c exp(-(1 - alpha) dphi/V_T)], dphi = V_gate -
+    /// phi at the electrolyte's gate face.
+    double gate_rate_constant        = 1e-3; ///< k0 [m/s]
+    double gate_transfer_coefficient = 0.5;  ///< alpha, in (0, 1)
+    /// Compact (Stern) layer between the gate metal and the electrolyte:
+    /// 0 = none (phi = V_gate at the gate face); otherwise a Robin condition
+    /// eps_r dphi/dn = (eps_S / lambda_S) (V_gate - phi) with the drop across
+    /// it driving the Butler-Volmer exchange.
+    double gate_stern_thickness    = 0;  ///< lambda_S [m]
+    double gate_stern_permittivity = -1; ///< eps_S; < 0: the top layer's eps_r
     std::string field_enhancement      = "material";  ///< material | off
     /// edge: secant mean of dc/deta over each pair of nodes (edge-averaged
     /// finite elements, docs/numerics.md); galerkin: at quadrature points.

@@ -157,13 +157,14 @@ namespace protonfem
     if (!present.count(boundary_ids::gate))
       throw InputError(p.deck_file, "Geometry (gate)", "no gate face", "a mesh with a gate face");
 
-    // The gate touches the top layer; an ideal reservoir needs protons there.
+    // The gate touches the top layer; exchange with a reservoir (ideal or
+    // Butler-Volmer) needs protons there.
     double reservoir = -1;
-    if (pp.gate_exchange == "reservoir")
+    if (pp.gate_exchange != "blocking")
       {
         const RegionModel &top = regions.back();
         if (!top.hosts_protons && g.mesh_source == "stack")
-          throw InputError(p.deck_file, "Transport/Gate proton exchange", "reservoir",
+          throw InputError(p.deck_file, "Transport/Gate proton exchange", pp.gate_exchange,
                            "'blocking' when the top layer ('" + g.layers.back().name +
                                "') holds no protons");
         reservoir = pp.reservoir_density >= 0 ? pp.reservoir_density / scaling.density : top.c0;
@@ -961,6 +962,14 @@ namespace protonfem
         .add("newton_iterations", static_cast<unsigned long long>(total_newton))
         .add("linear_iterations", static_cast<unsigned long long>(total_linear))
         .add("initial_state", pp.initial_state)
+        .add("gate_exchange", pp.gate_exchange)
+        .add("gate_rate_constant_m_s", pp.gate_exchange == "butler-volmer"
+                                           ? JsonValue(pp.gate_rate_constant)
+                                           : JsonValue())
+        .add("gate_transfer_coefficient", pp.gate_exchange == "butler-volmer"
+                                              ? JsonValue(pp.gate_transfer_coefficient)
+                                              : JsonValue())
+        .add("gate_stern_thickness_m", pp.gate_stern_thickness)
         .add("equilibrium_pseudo_steps", relax)
         .add("protons_initial", n0)
         .add("protons_final", total(final_obs))

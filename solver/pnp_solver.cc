@@ -8,6 +8,8 @@
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/vector.h>
 #include <deal.II/fe/mapping_q1.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/petsc_precondition.h>
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cmath>
 #include <iomanip>
+#include <memory>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
@@ -122,6 +125,17 @@ namespace protonfem
       value = top.value;
       return top.rank;
     }
+    /// Face quadrature at the nodes (Gauss-Lobatto; the point in 1D): the
+    /// gate's exchange terms are lumped, so the outflow of a node depends on
+    /// its own density only and vanishes with it (positivity), and the
+    /// Stern layer's Robin term is the nodal capacitance.
+    template <int dim> Quadrature<dim - 1> nodal_face_quadrature(const unsigned int degree)
+    {
+      if constexpr (dim == 1)
+        return QGauss<0>(1);
+      else
+        return QGaussLobatto<dim - 1>(degree + 1);
+    }
     /// d/dd log(sinh(d/2) / d) = coth(d/2)/2 - 1/d (odd in d).
     double dlog_sinhc(const double d)
     {
@@ -199,6 +213,10 @@ namespace protonfem
     for (const auto &[id, v] : contact_voltage)
       {
         contact_phi_dofs[id] = DoFTools::extract_boundary_dofs(dofs, phi_mask, {id});
+        // With a Stern layer the gate face potential is an unknown (Robin
+        // condition); the set still marks where the metal charge is read.
+        if (id == boundary_ids::gate && gate_has_stern_layer())
+          continue;
         for (const auto i : contact_phi_dofs[id])
           if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
             zero_constraints.add_line(i);
@@ -295,6 +313,8 @@ namespace protonfem
     const double vt = scaling.thermal_voltage();
     for (const auto &[id, set] : contact_phi_dofs)
       {
+        if (id == boundary_ids::gate && gate_has_stern_layer())
+          continue; // an unknown behind the Stern layer, not a boundary value
         const double v = contact_voltage.at(id)(time) / vt;
         for (const auto i : set)
           if (owned.is_element(i))
@@ -499,6 +519,15 @@ namespace protonfem
         if (fe.system_to_component_index(j) ==
             std::make_pair(0u, fe.system_to_component_index(i).second))
           phi_partner[i] = j;
+
+    // Gate faces carry terms only with a Stern layer (Robin condition for
+    // phi) or Butler-Volmer exchange (a flux condition for mu).
+    const bool gate_faces =
+        gate_has_stern_layer() || parameters.gate_exchange == "butler-volmer";
+    std::unique_ptr<FEFaceValues<dim>> face_values;
+    if (gate_faces)
+      face_values = std::make_unique<FEFaceValues<dim>>(
+          fe, nodal_face_quadrature<dim>(fe.degree), update_values | update_JxW_values);
 
     const GhostedArray local_view(owned, relevant);
     const LocalArray   now_array(ghosted), old_array(old_solution), older_array(older_solution);
@@ -802,6 +831,12 @@ namespace protonfem
                     cell_matrix(i, sys[0][c]) += res * dg_cell[c] / w_sum / g_cell;
                 }
             }
+          if (gate_faces && cell->at_boundary())
+            for (const unsigned int f : cell->face_indices())
+              if (cell->face(f)->at_boundary() &&
+                  cell->face(f)->boundary_id() == boundary_ids::gate)
+                assemble_gate_face(cell, f, *face_values, r, u_now, row_ell, cell_matrix,
+                                   cell_rhs);
           zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
         }
     jacobian.compress(VectorOperation::add);
@@ -835,6 +870,91 @@ namespace protonfem
     ++work.assemblies;
     work.assembly_s +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+
+  template <int dim>
+  void PNPSolver<dim>::assemble_gate_face(
+      const typename DoFHandler<dim>::active_cell_iterator &cell, const unsigned int face,
+      FEFaceValues<dim> &ffv, const RegionModel &r, const std::vector<double> &u_now,
+      const std::vector<double> &row_ell, FullMatrix<double> &cell_matrix,
+      Vector<double> &cell_rhs) const
+  {
+    ffv.reinit(cell, face);
+    const double L       = scaling.length;
+    const double v_gate  = contact_voltage.at(boundary_ids::gate)(assembly_time) /
+                          scaling.thermal_voltage();
+    const bool   stern   = gate_has_stern_layer();
+    const bool   bv      = parameters.gate_exchange == "butler-volmer" && r.hosts_protons;
+    const double eps_s   = parameters.gate_stern_permittivity > 0 ? parameters.gate_stern_permittivity
+                                                                  : r.eps_r;
+    // Stern capacitance per area in units of eps0 / L; the rate constant in
+    // units of L / t0 = D_ref / L.
+    const double c_stern = stern ? eps_s * L / parameters.gate_stern_thickness : 0;
+    const double k_hat   = parameters.gate_rate_constant * L / scaling.diffusivity;
+    const double alpha   = parameters.gate_transfer_coefficient;
+    const unsigned int n = fe.n_dofs_per_cell();
+    const double       face_scale = std::pow(L, -(dim - 1));
+    for (unsigned int q = 0; q < ffv.n_quadrature_points; ++q)
+      {
+        double phi = 0, mu = 0;
+        for (unsigned int i = 0; i < n; ++i)
+          (fe.system_to_component_index(i).first == 0 ? phi : mu) +=
+              u_now[i] * ffv.shape_value(i, q);
+        const double w     = ffv.JxW(q) * face_scale;
+        const double dphi  = v_gate - phi; // drop across the Stern layer (0 without one)
+        if (stern)
+          // Robin: eps_r dphi/dn = (eps_S / lambda_S)(V_gate - phi), i.e. the
+          // weak form gains  int C (phi - V_gate) v.
+          for (unsigned int i = 0; i < n; ++i)
+            if (fe.system_to_component_index(i).first == 0)
+              {
+                const double vi = ffv.shape_value(i, q);
+                if (vi == 0)
+                  continue;
+                cell_rhs(i) -= c_stern * (phi - v_gate) * vi * w;
+                for (unsigned int j = 0; j < n; ++j)
+                  if (fe.system_to_component_index(j).first == 0)
+                    cell_matrix(i, j) += c_stern * vi * ffv.shape_value(j, q) * w;
+              }
+        if (!bv)
+          continue;
+        // Flux into the electrolyte J = k [R (c_max - c) e^(alpha dphi) -
+        // c e^(-(1 - alpha) dphi)], R = c_res / (c_max - c_res): zero exactly
+        // where mu equals the reservoir's (the ideal reservoir's state), so
+        // large k approaches 'reservoir'. The row of node i is scaled by
+        // exp(ell_i) like its bulk terms; everything in log form (emptied
+        // layers: c ~ e^-300 c_max).
+        const double eta   = mu - phi - r.e_site;
+        const double log_r = std::log(reservoir_density / (r.c_max - reservoir_density));
+        const double ls_p = RegionModel::log_sigmoid(eta), ls_m = RegionModel::log_sigmoid(-eta);
+        const double lcm  = std::log(r.c_max);
+        const auto   ex   = [](const double x) { return std::exp(std::min(x, 700.0)); };
+        for (unsigned int i = 0; i < n; ++i)
+          if (fe.system_to_component_index(i).first == 1)
+            {
+              const double vi = ffv.shape_value(i, q);
+              if (vi == 0)
+                continue;
+              const double ell   = row_ell[i];
+              const double inj   = ex(lcm + ell + log_r + ls_m + alpha * dphi);
+              const double out   = ex(lcm + ell + ls_p - (1 - alpha) * dphi);
+              const double s_inj = ex(lcm + ell + log_r + ls_p + ls_m + alpha * dphi);
+              const double s_out = ex(lcm + ell + ls_p + ls_m - (1 - alpha) * dphi);
+              const double flux  = k_hat * (inj - out);
+              const double d_mu  = -k_hat * (s_inj + s_out);
+              const double d_phi = k_hat * (s_inj + s_out) - k_hat * (alpha * inj + (1 - alpha) * out);
+              // Residual term -int J v: the rhs holds minus the residual.
+              cell_rhs(i) += flux * vi * w;
+              for (unsigned int j = 0; j < n; ++j)
+                {
+                  const double vj = ffv.shape_value(j, q);
+                  if (vj == 0)
+                    continue;
+                  cell_matrix(i, j) -=
+                      (fe.system_to_component_index(j).first == 1 ? d_mu : d_phi) * vi * vj * w;
+                }
+            }
+      }
   }
 
   template <int dim>

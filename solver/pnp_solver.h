@@ -30,6 +30,9 @@
 #include <deal.II/distributed/tria_base.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/fe_system.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/vector.h>
 #include <deal.II/lac/affine_constraints.h>
 #include <deal.II/lac/petsc_sparse_matrix.h>
 #include <deal.II/lac/petsc_vector.h>
@@ -196,6 +199,16 @@ namespace protonfem
     void apply_dirichlet_values(dealii::PETScWrappers::MPI::Vector &y, double time) const;
     /// Assemble J and -R for BDF weights (a0, a1, a2) / dt.
     void         assemble(double a0, double a1, double a2, double dt);
+    /// Gate-face terms of one cell face: the Stern layer's Robin condition
+    /// (Poisson rows) and the Butler-Volmer exchange flux (mu rows, scaled
+    /// by exp(row_ell) like the bulk terms of the row).
+    void assemble_gate_face(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                            unsigned int face, dealii::FEFaceValues<dim> &face_values,
+                            const RegionModel &region, const std::vector<double> &u_now,
+                            const std::vector<double> &row_ell,
+                            dealii::FullMatrix<double> &cell_matrix,
+                            dealii::Vector<double>     &cell_rhs) const;
+    bool gate_has_stern_layer() const { return parameters.gate_stern_thickness > 0; }
     NewtonReport newton(double time, double a0, double a1, double a2, double dt);
     double weighted_max(const dealii::PETScWrappers::MPI::Vector &v, double density_floor) const;
     /// Solve jacobian * update = rhs with the deck's linear solver; returns

@@ -25,7 +25,7 @@ LAYERS = [("substrate", "SiO2", 20e-9, 2e-9, "full"), ("channel", "WO3", 30e-9, 
           ("electrolyte", "PSG", 10e-9, 0.1e-9, "20e-9, 130e-9")]
 
 
-def check_at(name, dim, newton_call, mobility, volts, np_=1, lateral="25e-9"):
+def check_at(name, dim, newton_call, mobility, volts, np_=1, lateral="25e-9", gate=None):
     out = os.path.join(folder, name)
     deck = write(out + ".prm", pnp_deck(
         LAYERS, dim=dim, output_dir=out,
@@ -33,7 +33,7 @@ def check_at(name, dim, newton_call, mobility, volts, np_=1, lateral="25e-9"):
                   "Lateral cell size": lateral},
         waveform={"Type": "pulse", "Amplitude": repr(volts), "Delay": "0.1e-9", "Rise time": "0.5e-9",
                   "Width": "5e-9", "Fall time": "0.5e-9"},
-        transport={"Gate proton exchange": "reservoir", "Mobility average": mobility},
+        transport=dict({"Gate proton exchange": "reservoir", "Mobility average": mobility}, **(gate or {})),
         time={"End time": "6e-9", "Initial step": "1e-13", "Max steps": str(newton_call), "Progress every": "1000"}))
     env = dict(os.environ, PROTONFEM_CHECK_JACOBIAN=str(newton_call))
     import subprocess
@@ -64,4 +64,13 @@ check_at("1d_edge_10V_rising", 1, 45, "edge", 10.0)
 check_at("1d_edge_10V_plateau", 1, 400, "edge", 10.0)
 check_at("1d_galerkin_10V", 1, 45, "galerkin", 10.0)
 check_at("3d_edge", 3, 40, "edge", 3.0, np_=2, lateral="50e-9")
+# Butler-Volmer gate exchange behind a Stern layer (face terms: the Robin condition for phi and the
+# exchange flux with its dependence on mu, phi and the Stern drop), alpha != 1/2.
+BV = {"Gate proton exchange": "butler-volmer", "Gate rate constant": "0.02",
+      "Gate transfer coefficient": "0.3", "Gate Stern layer thickness": "0.3e-9",
+      "Gate Stern layer permittivity": "6"}
+check_at("1d_bv_stern_10V_rising", 1, 45, "edge", 10.0, gate=BV)
+check_at("2d_bv_stern_plateau", 2, 300, "galerkin", 3.0, np_=2, gate=BV)
+check_at("2d_bv_no_stern_rising", 2, 40, "edge", 3.0,
+         gate={k: v for k, v in BV.items() if "Stern" not in k})
 finish()

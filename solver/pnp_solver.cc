@@ -35,6 +35,16 @@ namespace protonfem
     /// Largest change of phi/V_T or mu/kT accepted in one Newton update;
     /// larger requests are clipped per DoF (thermal-voltage update limiting).
     constexpr double update_limit = 20.0;
+    /// The same for the density variable eta = mu - phi at gate-face nodes
+    /// with Butler-Volmer exchange. Where the row is dominated by the exchange
+    /// term k (A - B e^eta), Newton on the exponential overshoots from below
+    /// by e^|x| - 1 instead of |x| (0.1 V gate step, k0 = 1e3 m/s: 47 kT
+    /// instead of 3.9 kT) and then creeps back by 1 kT per iteration; with
+    /// 20 kT allowed the iterate blew up (test_pnp_gate_kinetics, part B).
+    /// 2 kT per iteration stops the overshoot early; the time-step control
+    /// copes with the rest. (A jump of the gate voltage moves mu with phi at
+    /// these nodes before Newton starts: apply_dirichlet_values.)
+    constexpr double exchange_update_limit = 2.0;
     /// Updates below this [kT] are at the round-off level of the scaled system.
     constexpr double roundoff_floor = 1e-5;
 
@@ -285,6 +295,16 @@ namespace protonfem
     mu_owned = IndexSet(dofs.n_dofs());
     for (const auto &[imu, iphi, r] : mu_nodes)
       mu_owned.add_index(imu);
+    // Owned (mu, phi) pairs at the gate face with Butler-Volmer exchange
+    // (the DoFs of one vertex share their owner).
+    exchange_nodes.clear();
+    if (parameters.gate_exchange == "butler-volmer")
+      {
+        const IndexSet face = DoFTools::extract_boundary_dofs(dofs, mu_mask, {boundary_ids::gate});
+        for (const auto &[imu, iphi, r] : mu_nodes)
+          if (face.is_element(imu) && !zero_constraints.is_constrained(imu))
+            exchange_nodes.emplace_back(imu, iphi);
+      }
     mu_owned.compress();
     gate_region = nullptr;
     for (const auto &cell : tria.active_cell_iterators())
@@ -311,6 +331,13 @@ namespace protonfem
                                               const double                time) const
   {
     const double vt = scaling.thermal_voltage();
+    // Gate-face nodes with Butler-Volmer exchange: the density cannot jump
+    // with the gate voltage, so mu moves with phi there (eta kept); Newton
+    // would otherwise have to undo a jump of eta by the whole voltage step,
+    // which its exchange limit does not allow.
+    std::vector<double> phi_before;
+    for (const auto &[imu, iphi] : exchange_nodes)
+      phi_before.push_back(y(iphi));
     for (const auto &[id, set] : contact_phi_dofs)
       {
         if (id == boundary_ids::gate && gate_has_stern_layer())
@@ -325,6 +352,11 @@ namespace protonfem
         y(i) = channel_potential / vt;
     for (const auto &[i, node] : manufactured_boundary)
       y(i) = manufactured.exact(node.second / scaling.length, time / scaling.time())[node.first];
+    for (std::size_t k = 0; k < exchange_nodes.size(); ++k)
+      {
+        const auto [imu, iphi] = exchange_nodes[k];
+        y(imu) = double(y(imu)) + double(y(iphi)) - phi_before[k];
+      }
     if (gate_mu_dofs.n_elements() > 0)
       {
         // The reservoir fixes the density at the gate face: mu there follows
@@ -1325,6 +1357,16 @@ namespace protonfem
           {
             for (const auto i : owned)
               update(i) = std::max(-update_limit, std::min(update_limit, double(update(i))));
+            update.compress(VectorOperation::insert);
+          }
+        if (parameters.gate_exchange == "butler-volmer") // collective compress below
+          {
+            for (const auto &[imu, iphi] : exchange_nodes)
+              {
+                const double dphi = update(iphi), deta = double(update(imu)) - dphi;
+                update(imu) = dphi + std::max(-exchange_update_limit,
+                                              std::min(exchange_update_limit, deta));
+              }
             update.compress(VectorOperation::insert);
           }
         current += update;

@@ -238,6 +238,11 @@ namespace protonfem
     dealii::AffineConstraints<double>                      zero_constraints;
     std::map<dealii::types::boundary_id, dealii::IndexSet> contact_phi_dofs;
     dealii::IndexSet                                       gate_mu_dofs;
+    /// Owned (mu, phi) DoF pairs at gate-face nodes with Butler-Volmer
+    /// exchange (their Newton updates of mu - phi are limited more tightly,
+    /// and mu follows jumps of the gate voltage: pnp_solver.cc).
+    std::vector<std::pair<dealii::types::global_dof_index, dealii::types::global_dof_index>>
+        exchange_nodes;
     /// Owned mu-DoFs with the phi-DoF at the same node and a region hosting
     /// protons that touches it (for nodal densities).
     std::vector<

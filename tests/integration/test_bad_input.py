@@ -280,6 +280,22 @@ expect("initial_profile_negative", ["deck.prm", "Transport/Initial proton densit
                                     "a density in (0,", "site density of layer 'channel'", "x,z = (0, "], np_=2, stage="mesh",
        build=with_lines(*PROFILE, "  set Initial proton density = 1e20 - 1e30*z", "end"))
 
+# --- gate exchange kinetics and Stern layer (issue 3) --------------------------------
+BV = ("set Problem = pnp", "subsection Transport", "  set Gate proton exchange = butler-volmer")
+expect("gate_rate_constant_zero", ["deck.prm", "Transport/Gate rate constant", "0", "(0, 1e12) m/s"],
+       build=with_lines(*BV, "  set Gate rate constant = 0", "end"))
+expect("gate_transfer_coefficient_one", ["deck.prm", "Transport/Gate transfer coefficient", "1",
+                                         "alpha in (0, 1)"],
+       build=with_lines(*BV, "  set Gate transfer coefficient = 1", "end"))
+expect("stern_thickness_negative", ["deck.prm", "Transport/Gate Stern layer thickness", "-1e-10",
+                                    "[0, 10e-9] m"],
+       build=with_lines("set Problem = pnp", "subsection Transport",
+                        "  set Gate Stern layer thickness = -1e-10", "end"))
+expect("stern_permittivity_below_one", ["deck.prm", "Transport/Gate Stern layer permittivity", "0.5",
+                                        ">= 1"],
+       build=with_lines("set Problem = pnp", "subsection Transport", "  set Gate Stern layer thickness = 3e-10",
+                        "  set Gate Stern layer permittivity = 0.5", "end"))
+
 # --- command line ------------------------------------------------------------------
 expect("unknown_command", ["frobnicate", "allowed: run, sweep, print-parameters, materials"], code=1,
        args=["frobnicate"])

@@ -109,6 +109,11 @@ namespace protonfem
                       "For gmres. amg: PETSc GAMG on the coupled matrix with ILU(0) "
                       "smoothing; fieldsplit-amg: block Gauss-Seidel over (phi, mu), one "
                       "BoomerAMG V-cycle per block; block-jacobi: ILU(0) per rank.");
+    prm.declare_entry("Preconditioner reuse", "off", Patterns::Selection("off|newton"),
+                      "For gmres. off: the preconditioner is rebuilt for every linear solve; "
+                      "newton: the one built at the first iteration of a Newton solve serves its "
+                      "later iterations (rebuilt if GMRES then fails); measured in "
+                      "docs/performance.md.");
     prm.declare_entry("Linear tolerance", "1e-10", Patterns::Double(1e-16, 1e-2),
                       "GMRES: relative reduction of the (row-scaled) residual.");
     prm.declare_entry("Max linear iterations", "1000", Patterns::Integer(1, 100000),
@@ -176,6 +181,7 @@ namespace protonfem
     newton_tolerance       = prm.get_double("Newton tolerance");
     linear_solver          = prm.get("Linear solver");
     preconditioner         = prm.get("Preconditioner");
+    preconditioner_reuse   = prm.get("Preconditioner reuse");
     linear_tolerance       = prm.get_double("Linear tolerance");
     max_linear_iterations  = prm.get_integer("Max linear iterations");
     prm.leave_subsection();

@@ -64,6 +64,9 @@ namespace protonfem
     /// per block; block-jacobi: ILU(0) per rank (all measured in
     /// docs/performance.md).
     std::string  preconditioner        = "amg";
+    /// off: a new preconditioner for every linear solve; newton: the one of
+    /// a Newton solve's first iteration is reused by its later iterations.
+    std::string  preconditioner_reuse  = "off";
     double       linear_tolerance      = 1e-10; ///< relative residual reduction (GMRES)
     unsigned int max_linear_iterations = 1000;
     /// Stop after this many accepted steps (0: run to End time); benchmarks

@@ -10,6 +10,7 @@
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/full_matrix.h>
 #include <deal.II/lac/vector.h>
+#include <deal.II/fe/mapping_cartesian.h>
 #include <deal.II/fe/mapping_q1.h>
 #include <deal.II/lac/dynamic_sparsity_pattern.h>
 #include <deal.II/lac/petsc_precondition.h>
@@ -313,6 +314,22 @@ namespace protonfem
           if (cell->face(f)->at_boundary() && cell->face(f)->boundary_id() == boundary_ids::gate)
             gate_region = &regions[cell->material_id()];
 
+    // Every cell an axis-parallel box (stack meshes; gmsh meshes may not be)?
+    bool boxes = true;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned() && boxes)
+        {
+          const Point<dim> lo = cell->vertex(0), hi = cell->vertex(cell->n_vertices() - 1);
+          for (const unsigned int v : cell->vertex_indices())
+            for (unsigned int d = 0; d < dim; ++d)
+              {
+                const double want = (v >> d) & 1 ? hi[d] : lo[d];
+                if (!(hi[d] > lo[d]) || std::abs(cell->vertex(v)[d] - want) > 1e-10 * (hi[d] - lo[d]))
+                  boxes = false;
+              }
+        }
+    boxes_only = Utilities::MPI::min(boxes ? 1 : 0, comm) == 1;
+
     DynamicSparsityPattern dsp(relevant);
     DoFTools::make_sparsity_pattern(dofs, dsp, zero_constraints, false);
     SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
@@ -434,6 +451,7 @@ namespace protonfem
     unsigned int it = 1;
     for (; it <= 10; ++it)
       {
+        newton_iteration = it;
         assemble(1, -1, 0, 1); // Poisson rows; the mu-rows are replaced below
         // Keep the zeroed rows' entries in the pattern: the next assembly and
         // the -1 below write into them.
@@ -504,7 +522,15 @@ namespace protonfem
 
     const QGauss<dim>  quadrature(fe.degree + 1);
     const bool         mms = static_cast<bool>(manufactured.source);
-    FEValues<dim>      fv(fe, quadrature,
+    // On meshes of axis-parallel boxes (every stack mesh) the Cartesian
+    // mapping gives the same values as Q1 at a fraction of the reinit cost
+    // (FEValues::reinit was the largest part of the assembly:
+    // docs/performance.md).
+    const MappingQ1<dim>        q1_mapping;
+    const MappingCartesian<dim> box_mapping;
+    const Mapping<dim>         &mapping = boxes_only ? static_cast<const Mapping<dim> &>(box_mapping)
+                                                     : static_cast<const Mapping<dim> &>(q1_mapping);
+    FEValues<dim>      fv(mapping, fe, quadrature,
                           update_values | update_gradients | update_JxW_values |
                               (mms ? update_quadrature_points : update_default));
     const unsigned int n = fe.n_dofs_per_cell(), nq = quadrature.size();
@@ -559,7 +585,7 @@ namespace protonfem
     std::unique_ptr<FEFaceValues<dim>> face_values;
     if (gate_faces)
       face_values = std::make_unique<FEFaceValues<dim>>(
-          fe, nodal_face_quadrature<dim>(fe.degree), update_values | update_JxW_values);
+          mapping, fe, nodal_face_quadrature<dim>(fe.degree), update_values | update_JxW_values);
 
     const GhostedArray local_view(owned, relevant);
     const LocalArray   now_array(ghosted), old_array(old_solution), older_array(older_solution);
@@ -1298,11 +1324,29 @@ namespace protonfem
       create_krylov_solver();
     check(KSPSetOperators(ksp, jacobian.petsc_matrix(), jacobian.petsc_matrix()),
           "KSPSetOperators");
+    // 'Preconditioner reuse = newton': the preconditioner built at the first
+    // Newton iteration of a solve serves the later ones (the Jacobian changes
+    // little once Newton is close); the AMG setup was a large part of the
+    // linear-solve time (docs/performance.md). If GMRES fails with the old
+    // one, it is rebuilt and the solve repeated.
+    const bool lag = parameters.preconditioner_reuse == "newton" && newton_iteration > 1;
+    check(KSPSetReusePreconditioner(ksp, lag ? PETSC_TRUE : PETSC_FALSE),
+          "KSPSetReusePreconditioner");
     check(KSPSolve(ksp, rhs, update), "KSPSolve");
     KSPConvergedReason reason;
     PetscInt           its = 0;
     KSPGetConvergedReason(ksp, &reason);
     KSPGetIterationNumber(ksp, &its);
+    if (reason < 0 && lag)
+      {
+        PetscInt first = its;
+        check(KSPSetReusePreconditioner(ksp, PETSC_FALSE), "KSPSetReusePreconditioner");
+        update = 0;
+        check(KSPSolve(ksp, rhs, update), "KSPSolve");
+        KSPGetConvergedReason(ksp, &reason);
+        KSPGetIterationNumber(ksp, &its);
+        its += first;
+      }
     if (reason < 0)
       throw std::runtime_error("GMRES did not converge (PETSc reason " + std::to_string(reason) +
                                ") after " + std::to_string(its) + " iterations");
@@ -1328,6 +1372,7 @@ namespace protonfem
     unsigned int stalled = 0;
     for (unsigned int it = 1; it <= parameters.max_newton_iterations; ++it)
       {
+        newton_iteration = it;
         assemble(a0, a1, a2, dt);
         try
           {

@@ -209,6 +209,9 @@ namespace protonfem
                             dealii::FullMatrix<double> &cell_matrix,
                             dealii::Vector<double>     &cell_rhs) const;
     bool gate_has_stern_layer() const { return parameters.gate_stern_thickness > 0; }
+    /// Every cell an axis-parallel box: assemble with MappingCartesian.
+    bool boxes_only = false;
+    unsigned int newton_iteration = 0; ///< of the Newton solve in progress (1-based)
     NewtonReport newton(double time, double a0, double a1, double a2, double dt);
     double weighted_max(const dealii::PETScWrappers::MPI::Vector &v, double density_floor) const;
     /// Solve jacobian * update = rhs with the deck's linear solver; returns

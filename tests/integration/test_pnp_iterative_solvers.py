@@ -34,10 +34,12 @@ check(ref_summary["steps"] == 15 and ref_summary["stopped_at_max_steps"],
 check(max(r["gate_voltage_V"] for r in ref) > 0.5,
       f"the steps cover the rising edge (V_gate up to {max(r['gate_voltage_V'] for r in ref):.2f} V)")
 keys = ["protons_channel", "protons_electrolyte", "injected_charge_C", "gate_current_A"]
-for pc in ("amg", "fieldsplit-amg", "block-jacobi"):
-    rows, s, _ = series(pc, ["--set", "Transport/Linear solver=gmres",
-                             "--set", f"Transport/Preconditioner={pc}"])
+for pc, reuse in (("amg", "off"), ("amg", "newton"), ("fieldsplit-amg", "off"), ("block-jacobi", "off")):
+    rows, s, _ = series(pc + ("" if reuse == "off" else "_reuse"),
+                        ["--set", "Transport/Linear solver=gmres", "--set", f"Transport/Preconditioner={pc}",
+                         "--set", f"Transport/Preconditioner reuse={reuse}"])
     check(s["linear_solver"] == f"gmres + {pc}", f"{pc}: summary names the solver ({s['linear_solver']})")
+    pc = pc + ("" if reuse == "off" else " (preconditioner reused within Newton)")
     check(len(rows) == len(ref), f"{pc}: same number of steps ({len(rows)} vs {len(ref)})")
     worst = 0.0
     for a, b in zip(ref, rows):

@@ -51,6 +51,11 @@ run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2
 # The iterative PNP path (PETSc GMRES + GAMG, persistent KSP, field-split index sets).
 run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d_gmres" \
   --set "Time stepping/Max steps=30" --set "Transport/Linear solver=gmres" \
+  --set "Transport/Preconditioner reuse=newton" --set "Output/Write fields=false"
+# Butler-Volmer gate behind a Stern layer (gate face terms, exchange-node limits).
+run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d_bv" \
+  --set "Time stepping/Max steps=20" --set "Transport/Gate proton exchange=butler-volmer" \
+  --set "Transport/Gate rate constant=1e-2" --set "Transport/Gate Stern layer thickness=0.3e-9" \
   --set "Output/Write fields=false"
 # (field split on the deck's former 0.1 nm WO3 cell: with the 0.0006 nm cell its
 # GMRES does not converge in the t = 0 equilibrium, docs/status.md)

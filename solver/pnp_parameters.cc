@@ -75,6 +75,12 @@ namespace protonfem
         "eta = mu - phi - E_site/kT: mesh-converged channel uptake and 1-1.5 V/nm pulse trains "
         "in 1D; in 2D it can stall the time steps (docs/status.md).");
     prm.declare_entry(
+        "Mass lumping", "off", Patterns::Selection("off|on"),
+        "on (Q1 only): the proton storage and the proton space charge are taken at the nodes "
+        "(row sums of the mass matrix); with 'Mobility average = edge' this is the box "
+        "(finite-volume) scheme, monotone on meshes that do not resolve the accumulation layers; "
+        "off: consistent mass matrix.");
+    prm.declare_entry(
         "Channel electrostatics", "conductor", Patterns::Selection("conductor|dielectric"),
         "conductor: mixed-conductor layers (WO3) are electronic conductors, an "
         "equipotential at 'Channel potential' whose electrons compensate inserted "
@@ -173,6 +179,7 @@ namespace protonfem
     gate_stern_permittivity   = prm.get_double("Gate Stern layer permittivity");
     field_enhancement      = prm.get("Field enhancement");
     mobility_average       = prm.get("Mobility average");
+    mass_lumping           = prm.get("Mass lumping");
     channel_electrostatics = prm.get("Channel electrostatics");
     channel_potential      = prm.get_double("Channel potential");
     initial_state          = prm.get("Initial state");

@@ -45,6 +45,9 @@ namespace protonfem
     /// edge: secant mean of dc/deta over each pair of nodes (edge-averaged
     /// finite elements, docs/numerics.md); galerkin: at quadrature points.
     std::string mobility_average = "galerkin";
+    /// on: proton storage and space charge at the nodes (Q1; with the edge
+    /// mobility a monotone box scheme, docs/numerics.md); off: consistent.
+    std::string mass_lumping = "off";
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
     double      channel_potential      = 0;           ///< [V]
     /// equilibrium: the state at t = 0 is the equilibrium at the contact

@@ -157,6 +157,11 @@ namespace protonfem
     if (!present.count(boundary_ids::gate))
       throw InputError(p.deck_file, "Geometry (gate)", "no gate face", "a mesh with a gate face");
 
+    if (pp.mass_lumping == "on" && p.electrostatics.fe_degree != 1)
+      throw InputError(p.deck_file, "Transport/Mass lumping", "on",
+                       "'off' with 'Electrostatics/Finite element degree' = " +
+                           std::to_string(p.electrostatics.fe_degree) +
+                           " (lumping is defined for Q1 elements only)");
     // The gate touches the top layer; exchange with a reservoir (ideal or
     // Butler-Volmer) needs protons there.
     double reservoir = -1;

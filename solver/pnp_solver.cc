@@ -558,6 +558,15 @@ namespace protonfem
     // saturated or most depleted point: the PSG/WO3 interface then blocks
     // (docs/numerics.md).
     const bool                       edge = parameters.mobility_average == "edge" && fe.degree == 1;
+    // Mass lumping (Q1): the proton storage and the proton space charge are
+    // taken at the nodes with the row sums of the mass matrix, so every
+    // Nernst-Planck row holds only its own node's density change and every
+    // Poisson row only its own node's charge: with the edge mobility the
+    // scheme is the box (Scharfetter-Gummel-like finite-volume) method, whose
+    // nodal profile stays monotone where the consistent mass matrix makes an
+    // unresolved accumulation layer oscillate (docs/numerics.md).
+    const bool                       lump = lumped_mass();
+    std::vector<double>              lumped_weight(n / 2);
     // stiffness[d]: the d-derivative part of the cell's stiffness matrix.
     std::vector<std::vector<std::vector<double>>> stiffness(
         dim, std::vector<std::vector<double>>(n / 2, std::vector<double>(n / 2)));
@@ -656,6 +665,7 @@ namespace protonfem
                     }
                 }
           double g_sum = 0, w_sum = 0;
+          std::fill(lumped_weight.begin(), lumped_weight.end(), 0.0);
           if (edge)
             {
               for (auto &part : stiffness)
@@ -681,7 +691,7 @@ namespace protonfem
                 {
                   gm = gmu[q] * L;
                   s  = r.density_derivative(mu[q], phi[q]);
-                  if (r.proton_charge)
+                  if (r.proton_charge && !lump)
                     {
                       rho += r.density(mu[q], phi[q]) - r.c0;
                       drho = s;
@@ -733,6 +743,9 @@ namespace protonfem
                 }
               if (!r.hosts_protons)
                 continue;
+              if (lump)
+                for (unsigned int a = 0; a < nb; ++a)
+                  lumped_weight[a] += val[sys[0][a]] * w;
               if (edge)
                 {
                   for (unsigned int a = 0; a < nb; ++a)
@@ -773,6 +786,8 @@ namespace protonfem
                     cell_rhs(i) += std::exp(ell) * f[1] * vi * w;
                   if (edge)
                     {
+                      if (lump)
+                        continue; // storage at the nodes below, flux per cell
                       // Storage only; the flux follows per cell below.
                       cell_rhs(i) -= cached_rate * vi * w;
                       const double mass = a0 / dt * ssi * vi;
@@ -784,8 +799,9 @@ namespace protonfem
                         }
                       continue;
                     }
-                  cell_rhs(i) -= (cached_rate * vi + r.diffusivity * ssi * g * gm_dot[i]) * w;
-                  const double mass = a0 / dt * ssi * vi, flux = r.diffusivity * ssi;
+                  const double keep = lump ? 0.0 : 1.0; // lumped storage: at the nodes below
+                  cell_rhs(i) -= (keep * cached_rate * vi + r.diffusivity * ssi * g * gm_dot[i]) * w;
+                  const double mass = keep * a0 / dt * ssi * vi, flux = r.diffusivity * ssi;
                   const double drift = flux * slope * g * gm_dot[i];
                   for (unsigned int b = 0; b < nb; ++b)
                     {
@@ -796,6 +812,37 @@ namespace protonfem
                     }
                 }
             }
+          if (lump && r.hosts_protons)
+            for (unsigned int a = 0; a < nb; ++a)
+              {
+                // Nodal storage (in the row's scale and side, as above) and
+                // nodal space charge, each with the node's lumped weight.
+                const unsigned int im = sys[1][a], ip = sys[0][a];
+                const double       wa = lumped_weight[a], ell = row_ell[im];
+                const unsigned int side = row_saturated[im] ? 1 : 0;
+                double             sum  = 0;
+                const double       coef[3] = {a0, a1, a2};
+                const std::vector<double> *levels[3] = {&u_now, &u_old, &u_older};
+                for (unsigned int k = 0; k < 3; ++k)
+                  {
+                    const double eta = (*levels[k])[im] - (*levels[k])[ip] - r.e_site;
+                    sum += coef[k] * std::exp(ell + RegionModel::log_sigmoid(side == 1 ? -eta : eta));
+                  }
+                const double eta_now = u_now[im] - u_now[ip] - r.e_site;
+                const double ss      = r.scaled_derivative(eta_now, ell);
+                cell_rhs(im) -= (side == 1 ? -1.0 : 1.0) * r.c_max * sum / dt * wa;
+                cell_matrix(im, im) += a0 / dt * ss * wa;
+                cell_matrix(im, ip) -= a0 / dt * ss * wa;
+                if (r.proton_charge)
+                  {
+                    // Poisson row: -lambda (c_a - c0) w_a in the residual.
+                    const double c  = r.density(u_now[im], u_now[ip]);
+                    const double dc = r.density_derivative(u_now[im], u_now[ip]);
+                    cell_rhs(ip) += lambda * (c - r.c0) * wa;
+                    cell_matrix(ip, ip) += lambda * dc * wa;
+                    cell_matrix(ip, im) -= lambda * dc * wa;
+                  }
+              }
           if (edge && r.hosts_protons)
             {
               // One mobility per cell and direction, Mc_d = sum_ab w_ab,d
@@ -1663,6 +1710,7 @@ namespace protonfem
     Vector<double>                       local(n);
     std::vector<double>                  qphi(quadrature.size());
     std::vector<Tensor<1, dim>>          qgphi(quadrature.size());
+    const bool                           lump = lumped_mass();
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -1680,11 +1728,31 @@ namespace protonfem
               field_integral[id] += qgphi[q].norm() * vt * fv.JxW(q);
               volume[id] += fv.JxW(q);
             }
+          cell->get_dof_indices(idx);
+          // Lumped mass: the conserved number is sum_a c_a w_a (w_a the row
+          // sums of the mass matrix, as in the assembly), and the Poisson
+          // residual that gives the gate charge takes the charge at the nodes.
+          std::vector<double> node_c(n / 2, 0.0), node_dw(n / 2, 0.0);
+          if (lump && r.hosts_protons)
+            for (unsigned int i = 0; i < n; ++i)
+              if (fe.system_to_component_index(i).first == 1)
+                {
+                  const unsigned int b = fe.system_to_component_index(i).second;
+                  for (unsigned int j = 0; j < n; ++j)
+                    if (fe.system_to_component_index(j) == std::make_pair(0u, b))
+                      node_c[b] = r.density(ghosted(idx[i]), ghosted(idx[j]));
+                  for (unsigned int q = 0; q < quadrature.size(); ++q)
+                    node_dw[b] += fv.shape_value(i, q) * fv.JxW(q);
+                }
           if (r.hosts_protons)
             {
               fv[mu_c].get_function_values(ghosted, mu);
-              for (unsigned int q = 0; q < quadrature.size(); ++q)
-                number[id] += r.density(mu[q], qphi[q]) * fv.JxW(q);
+              if (lump)
+                for (unsigned int b = 0; b < n / 2; ++b)
+                  number[id] += node_c[b] * node_dw[b];
+              else
+                for (unsigned int q = 0; q < quadrature.size(); ++q)
+                  number[id] += r.density(mu[q], qphi[q]) * fv.JxW(q);
               fc[phi_c].get_function_values(ghosted, phic);
               fc[mu_c].get_function_values(ghosted, muc);
               for (unsigned int q = 0; q < corners.size(); ++q)
@@ -1694,7 +1762,7 @@ namespace protonfem
           for (unsigned int q = 0; q < quadrature.size(); ++q)
             {
               double rho = r.fixed_charge;
-              if (r.hosts_protons && r.proton_charge)
+              if (r.hosts_protons && r.proton_charge && !lump)
                 rho += r.density(mu[q], qphi[q]) - r.c0;
               const double w = fv.JxW(q) * std::pow(L, -dim);
               for (unsigned int i = 0; i < n; ++i)
@@ -1703,7 +1771,14 @@ namespace protonfem
                                scaling.poisson_coupling() * rho * fv.shape_value(i, q)) *
                               w;
             }
-          cell->get_dof_indices(idx);
+          if (lump && r.hosts_protons && r.proton_charge)
+            for (unsigned int i = 0; i < n; ++i)
+              if (fe.system_to_component_index(i).first == 0)
+                {
+                  const unsigned int b = fe.system_to_component_index(i).second;
+                  local(i) -= scaling.poisson_coupling() * (node_c[b] - r.c0) * node_dw[b] *
+                              std::pow(L, -dim);
+                }
           for (unsigned int i = 0; i < n; ++i)
             res(idx[i]) += local(i);
         }

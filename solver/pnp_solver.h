@@ -209,6 +209,8 @@ namespace protonfem
                             dealii::FullMatrix<double> &cell_matrix,
                             dealii::Vector<double>     &cell_rhs) const;
     bool gate_has_stern_layer() const { return parameters.gate_stern_thickness > 0; }
+    /// Proton storage and space charge at the nodes (Q1 only).
+    bool lumped_mass() const { return parameters.mass_lumping == "on" && fe.degree == 1; }
     /// Every cell an axis-parallel box: assemble with MappingCartesian.
     bool boxes_only = false;
     unsigned int newton_iteration = 0; ///< of the Newton solve in progress (1-based)

@@ -296,6 +296,10 @@ expect("stern_permittivity_below_one", ["deck.prm", "Transport/Gate Stern layer 
        build=with_lines("set Problem = pnp", "subsection Transport", "  set Gate Stern layer thickness = 3e-10",
                         "  set Gate Stern layer permittivity = 0.5", "end"))
 
+expect("mass_lumping_with_q2", ["deck.prm", "Transport/Mass lumping", "on", "Finite element degree", "Q1"],
+       build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end",
+                        "subsection Transport", "  set Mass lumping = on", "end"), stage="mesh")
+
 # --- command line ------------------------------------------------------------------
 expect("unknown_command", ["frobnicate", "allowed: run, sweep, print-parameters, materials"], code=1,
        args=["frobnicate"])

@@ -73,4 +73,7 @@ check_at("1d_bv_stern_10V_rising", 1, 45, "edge", 10.0, gate=BV)
 check_at("2d_bv_stern_plateau", 2, 300, "galerkin", 3.0, np_=2, gate=BV)
 check_at("2d_bv_no_stern_rising", 2, 40, "edge", 3.0,
          gate={k: v for k, v in BV.items() if "Stern" not in k})
+# Mass lumping (storage and space charge at the nodes).
+check_at("1d_edge_lumped_10V_plateau", 1, 400, "edge", 10.0, gate={"Mass lumping": "on"})
+check_at("2d_galerkin_lumped_plateau", 2, 300, "galerkin", 3.0, np_=2, gate={"Mass lumping": "on"})
 finish()

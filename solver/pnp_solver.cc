@@ -999,6 +999,10 @@ namespace protonfem
     const double alpha   = parameters.gate_transfer_coefficient;
     const unsigned int n = fe.n_dofs_per_cell();
     const double       face_scale = std::pow(L, -(dim - 1));
+    // log R = log(c_res / (c_max - c_res)) and log c_max (used only with bv).
+    const double log_r = bv ? std::log(reservoir_density / (r.c_max - reservoir_density)) : 0.0;
+    const double lcm   = std::log(r.c_max);
+    const auto   ex    = [](const double x) { return std::exp(std::min(x, 700.0)); };
     for (unsigned int q = 0; q < ffv.n_quadrature_points; ++q)
       {
         double phi = 0, mu = 0;
@@ -1029,11 +1033,8 @@ namespace protonfem
         // large k approaches 'reservoir'. The row of node i is scaled by
         // exp(ell_i) like its bulk terms; everything in log form (emptied
         // layers: c ~ e^-300 c_max).
-        const double eta   = mu - phi - r.e_site;
-        const double log_r = std::log(reservoir_density / (r.c_max - reservoir_density));
+        const double eta  = mu - phi - r.e_site;
         const double ls_p = RegionModel::log_sigmoid(eta), ls_m = RegionModel::log_sigmoid(-eta);
-        const double lcm  = std::log(r.c_max);
-        const auto   ex   = [](const double x) { return std::exp(std::min(x, 700.0)); };
         for (unsigned int i = 0; i < n; ++i)
           if (fe.system_to_component_index(i).first == 1)
             {
@@ -1711,6 +1712,12 @@ namespace protonfem
     std::vector<double>                  qphi(quadrature.size());
     std::vector<Tensor<1, dim>>          qgphi(quadrature.size());
     const bool                           lump = lumped_mass();
+    // Local indices of the phi- and mu-DoF of each node (lumped counts).
+    std::vector<unsigned int> phi_of_node(n / 2), mu_of_node(n / 2);
+    for (unsigned int i = 0; i < n; ++i)
+      (fe.system_to_component_index(i).first == 0 ? phi_of_node
+                                                  : mu_of_node)[fe.system_to_component_index(i).second] = i;
+    std::vector<double> node_c(n / 2, 0.0), node_dw(n / 2, 0.0);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -1732,18 +1739,15 @@ namespace protonfem
           // Lumped mass: the conserved number is sum_a c_a w_a (w_a the row
           // sums of the mass matrix, as in the assembly), and the Poisson
           // residual that gives the gate charge takes the charge at the nodes.
-          std::vector<double> node_c(n / 2, 0.0), node_dw(n / 2, 0.0);
           if (lump && r.hosts_protons)
-            for (unsigned int i = 0; i < n; ++i)
-              if (fe.system_to_component_index(i).first == 1)
-                {
-                  const unsigned int b = fe.system_to_component_index(i).second;
-                  for (unsigned int j = 0; j < n; ++j)
-                    if (fe.system_to_component_index(j) == std::make_pair(0u, b))
-                      node_c[b] = r.density(ghosted(idx[i]), ghosted(idx[j]));
-                  for (unsigned int q = 0; q < quadrature.size(); ++q)
-                    node_dw[b] += fv.shape_value(i, q) * fv.JxW(q);
-                }
+            for (unsigned int b = 0; b < n / 2; ++b)
+              {
+                const unsigned int im = mu_of_node[b];
+                node_c[b]  = r.density(ghosted(idx[im]), ghosted(idx[phi_of_node[b]]));
+                node_dw[b] = 0;
+                for (unsigned int q = 0; q < quadrature.size(); ++q)
+                  node_dw[b] += fv.shape_value(im, q) * fv.JxW(q);
+              }
           if (r.hosts_protons)
             {
               fv[mu_c].get_function_values(ghosted, mu);

@@ -168,6 +168,34 @@ def materials_copy(folder, edits):
     return dst
 
 
+def material_value(name, prop):
+    """A property's value from the shipped materials database (materials/db/NAME.prm)."""
+    import re
+    text = open(os.path.join(SOURCE, "materials", "db", name + ".prm")).read()
+    block = re.search(r"subsection " + re.escape(prop) + r"\n(.*?)\nend", text, re.S).group(1)
+    return float(re.search(r"set Value\s*=\s*(\S+)", block).group(1))
+
+
+class VerificationTable:
+    """Rows of the docs/verification.md tables: case, quantity, exact, computed, error, observed
+    rate, and the cost (DoFs, steps, Newton iterations) from a run summary."""
+
+    def __init__(self, digits=6):
+        self.rows, self.digits = [], digits
+
+    def add(self, case, quantity, exact, computed, error, rate, s):
+        self.rows.append((case, quantity, exact, computed, error, rate, s["dofs"], s["steps"],
+                          s["newton_iterations"]))
+
+    def print(self):
+        d = self.digits
+        print("\n| case | quantity | exact | computed | error | observed rate | DoFs | steps | Newton |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for case, quantity, exact, computed, error, rate, dofs, steps, newton in self.rows:
+            print(f"| {case} | {quantity} | {exact:.{d}e} | {computed:.{d}e} | {error:.2e} | "
+                  f"{'' if rate is None else '%.2f' % rate} | {dofs} | {steps} | {newton} |")
+
+
 def read_csv(path):
     """Rows of a CSV as dicts of floats (comment lines starting with # skipped)."""
     import csv as _csv

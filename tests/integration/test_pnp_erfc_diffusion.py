@@ -39,7 +39,6 @@ steps, Newton iterations):
 """
 import math
 import os
-import re
 import time
 from common import *
 
@@ -51,12 +50,6 @@ C_RES = 1e24          # Reservoir proton density
 A = 0.1               # gate step [V]
 T_SNAP = [2e-5, 8e-5, 3.2e-4]
 folder = scratch("pnp_erfc_diffusion")
-
-
-def material_value(name, prop):
-    text = open(os.path.join(SOURCE, "materials", "db", name + ".prm")).read()
-    block = re.search(r"subsection " + re.escape(prop) + r"\n(.*?)\nend", text, re.S).group(1)
-    return float(re.search(r"set Value\s*=\s*(\S+)", block).group(1))
 
 
 D = material_value("WO3", "Proton diffusivity prefactor") * math.exp(
@@ -74,11 +67,8 @@ C_A, C_S = surface_density(0.0), surface_density(A)
 print(f"WO3: D = {D:.6e} m^2/s (arrhenius), c_max = {CMAX:.3e} m^-3; c_a = {C_A:.6e}, "
       f"c_s = {C_S:.6e} m^-3; sqrt(D t) = {', '.join('%.2f nm' % (math.sqrt(D * t) * 1e9) for t in T_SNAP)}")
 
-table = []  # (case, quantity, exact, computed, error, rate, dofs, steps, newton)
-
-
-def row(case, quantity, exact, computed, error, rate, s):
-    table.append((case, quantity, exact, computed, error, rate, s["dofs"], s["steps"], s["newton_iterations"]))
+table = VerificationTable()
+row = table.add
 
 
 def deck_for(out, waveform, refinements, tol, channel_potential=0.0):
@@ -175,11 +165,7 @@ check(worst < 5e-5, f"D: max error over the three profiles {worst:.2e} c_s < 5e-
 uworst = max(rel(n, ex) for n, ex in final["uptake"])
 check(uworst < 2e-4, f"D: uptake within {uworst:.1e} relative < 2e-4 at every snapshot")
 
-print("\n| case | quantity | exact | computed | error | observed rate | DoFs | steps | Newton |")
-print("|---|---|---|---|---|---|---|---|---|")
-for case, quantity, exact, computed, error, rate, dofs, steps, newton in table:
-    print(f"| {case} | {quantity} | {exact:.6e} | {computed:.6e} | {error:.2e} | "
-          f"{'' if rate is None else '%.2f' % rate} | {dofs} | {steps} | {newton} |")
+table.print()
 print(f"wall times [s]: mesh study {', '.join('%.1f' % m['wall'] for m in mesh)}; "
       f"tolerance study {', '.join('%.1f' % m['wall'] for m in timing)}")
 finish()

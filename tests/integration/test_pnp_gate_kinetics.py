@@ -32,24 +32,14 @@ C. Stern layer (Robin condition for phi): PSG between a biased blocking gate beh
 """
 import math
 import os
-import re
 import time
 from common import *
 
 KB, Q, EPS0 = 1.380649e-23, 1.602176634e-19, 8.8541878128e-12
 VT = KB * 300.0 / Q
 folder = scratch("pnp_gate_kinetics")
-table = []  # (case, quantity, exact, computed, error, rate, dofs, steps, newton)
-
-
-def row(case, quantity, exact, computed, error, rate, s):
-    table.append((case, quantity, exact, computed, error, rate, s["dofs"], s["steps"], s["newton_iterations"]))
-
-
-def material_value(name, prop):
-    text = open(os.path.join(SOURCE, "materials", "db", name + ".prm")).read()
-    block = re.search(r"subsection " + re.escape(prop) + r"\n(.*?)\nend", text, re.S).group(1)
-    return float(re.search(r"set Value\s*=\s*(\S+)", block).group(1))
+table = VerificationTable()
+row = table.add
 
 
 # ---------------------------------------------------------------- A. Robin diffusion, exact
@@ -229,9 +219,5 @@ for V in (0.3, 1.0):
           f"one, falling with refinement {['%.1e' % x for x in e]}")
     check(stern[(V, 2)][0] < 1e-5, f"C V = {V}: gate-face potential within {stern[(V, 2)][0]:.1e} V/V of the exact one")
 
-print("\n| case | quantity | exact | computed | error | observed rate | DoFs | steps | Newton |")
-print("|---|---|---|---|---|---|---|---|---|")
-for case, quantity, exact, computed, error, rate, dofs, steps, newton in table:
-    print(f"| {case} | {quantity} | {exact:.6e} | {computed:.6e} | {error:.2e} | "
-          f"{'' if rate is None else '%.2f' % rate} | {dofs} | {steps} | {newton} |")
+table.print()
 finish()

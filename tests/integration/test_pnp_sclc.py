@@ -59,18 +59,11 @@ So the test asserts:
 """
 import math
 import os
-import re
 import time
 from common import *
 
 KB, Q, EPS0 = 1.380649e-23, 1.602176634e-19, 8.8541878128e-12
 VT = KB * 300 / Q
-
-
-def material_value(name, prop):
-    text = open(os.path.join(SOURCE, "materials", "db", name + ".prm")).read()
-    block = re.search(r"subsection " + re.escape(prop) + r"\n(.*?)\nend", text, re.S).group(1)
-    return float(re.search(r"set Value\s*=\s*(\S+)", block).group(1))
 
 
 EPS_R = material_value("PSG", "Relative permittivity")  # shipped values, kept in the copy
@@ -173,13 +166,11 @@ mats = materials_copy(folder, {
 print(f"PSG: mu = {MU:.4e} m^2/Vs, eps_r = {EPS_R}; sinh law a = {A_HOP:g} m, E0 = {E0:.4e} V/m; "
       f"c_res = {C_RES:g}, V0 = {V0} V -> background c0 = {C_P0:.3e} m^-3, WO3 c0 = {C_W0:.3e} m^-3")
 
-table = []
+table = VerificationTable(digits=7)
 
 
 def row(case, quantity, exact, computed, rate, res):
-    err = computed / exact - 1
-    table.append((case, quantity, exact, computed, err, rate, res["s"]["dofs"], res["s"]["steps"],
-                  res["s"]["newton_iterations"]))
+    table.add(case, quantity, exact, computed, computed / exact - 1, rate, res["s"])
 
 
 def sclc_run(name, v, l, refinements, enhancement, c_res=C_RES, v0=V0, c_p0=C_P0, mats_dir=mats, e0=E0,
@@ -331,9 +322,5 @@ for v in (5.0, 10.0, 20.0):
     print(f"  V/V_T = {v / VT:6.0f}: delta = {d:.4e}" + (f", local exponent d ln(delta)/d ln(V_T/V) = {p:.2f}" if p else ""))
     prev = d
 
-print("\n| case | quantity | exact | computed | error | observed rate | DoFs | steps | Newton |")
-print("|---|---|---|---|---|---|---|---|---|")
-for case, quantity, exact, computed, err, rate, dofs, steps, newton in table:
-    print(f"| {case} | {quantity} | {exact:.7e} | {computed:.7e} | {err:.2e} | "
-          f"{'' if rate is None else '%.2f' % rate} | {dofs} | {steps} | {newton} |")
+table.print()
 finish()

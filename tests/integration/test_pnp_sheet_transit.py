@@ -42,7 +42,6 @@ Asserted: current within 5e-4 of the exact one over the window, mean arrival tim
 """
 import math
 import os
-import re
 import time
 from common import *
 
@@ -50,12 +49,6 @@ KB, Q, EPS0 = 1.380649e-23, 1.602176634e-19, 8.8541878128e-12
 VT = KB * 300 / Q
 D_GAP, X0, WIDTH, FLOOR = 100e-9, 30e-9, 2e-9, 1e12
 A_HOP = 1e-9
-
-
-def material_value(name, prop):
-    text = open(os.path.join(SOURCE, "materials", "db", name + ".prm")).read()
-    block = re.search(r"subsection " + re.escape(prop) + r"\n(.*?)\nend", text, re.S).group(1)
-    return float(re.search(r"set Value\s*=\s*(\S+)", block).group(1))
 
 
 EPS = material_value("PSG", "Relative permittivity") * EPS0

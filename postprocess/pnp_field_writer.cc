@@ -45,9 +45,11 @@ namespace protonfem
         const double flux_scale = s.diffusivity * s.density / L;
         for (unsigned int p = 0; p < in.solution_values.size(); ++p)
           {
-            const double         phi = in.solution_values[p][0], mu = in.solution_values[p][1];
+            // mu: this layer's field (the channel has its own with a finite-rate interface).
+            const unsigned int   mc  = r.mu_component;
+            const double         phi = in.solution_values[p][0], mu = in.solution_values[p][mc];
             const Tensor<1, dim> gp = in.solution_gradients[p][0] * L; // nondimensional
-            const Tensor<1, dim> gm = in.solution_gradients[p][1] * L;
+            const Tensor<1, dim> gm = in.solution_gradients[p][mc] * L;
             unsigned int         k  = 0;
             out[p][k++]             = phi * vt;
             for (unsigned int d = 0; d < dim; ++d)
@@ -126,8 +128,9 @@ namespace protonfem
         const QGaussLobatto<1>                 pts(dofs.get_fe().degree + 1);
         FEValues<1>                            fv(dofs.get_fe(), pts,
                                                   update_values | update_gradients | update_quadrature_points);
-        std::vector<Vector<double>>            v(pts.size(), Vector<double>(2));
-        std::vector<std::vector<Tensor<1, 1>>> g(pts.size(), std::vector<Tensor<1, 1>>(2));
+        const unsigned int                     nc = dofs.get_fe().n_components();
+        std::vector<Vector<double>>            v(pts.size(), Vector<double>(nc));
+        std::vector<std::vector<Tensor<1, 1>>> g(pts.size(), std::vector<Tensor<1, 1>>(nc));
         std::vector<std::array<double, 6>>     rows;
         for (const auto &cell : dofs.active_cell_iterators())
           if (cell->is_locally_owned())
@@ -139,8 +142,8 @@ namespace protonfem
               for (unsigned int q = 0; q < pts.size(); ++q)
                 rows.push_back({{fv.quadrature_point(q)[0], v[q][0] * s.thermal_voltage(),
                                  -g[q][0][0] * s.thermal_voltage(), // mesh in m: grad in 1/m
-                                 r.hosts_protons ? r.density(v[q][1], v[q][0]) * s.density : 0.0,
-                                 double(cell->material_id()), v[q][1]}});
+                                 r.hosts_protons ? r.density(v[q][r.mu_component], v[q][0]) * s.density : 0.0,
+                                 double(cell->material_id()), v[q][r.mu_component]}});
             }
         auto              all  = Utilities::MPI::gather(comm, rows, 0);
         const std::string file = (fs::path(directory) / (base + stem + "_profile.csv")).string();

@@ -51,6 +51,10 @@ namespace protonfem
     double field_scale  = 0; ///< E0 L0 / V_T in units of |grad phi_hat|; 0 = no enhancement
     double fixed_charge = 0; ///< rho_fix / (q c_ref)
     double breakdown    = 0; ///< [V/m], 0 = unknown
+    /// FESystem component of this layer's mu: 1 everywhere, except 2 in the
+    /// mixed-conductor (channel) layers with 'Channel interface =
+    /// butler-volmer', where mu may jump across the interface.
+    unsigned int mu_component = 1;
 
     /// Density from the unknowns (nondim).
     double density(const double mu, const double phi) const

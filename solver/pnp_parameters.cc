@@ -63,6 +63,23 @@ namespace protonfem
     prm.declare_entry("Gate Stern layer permittivity", "-1", Patterns::Double(),
                       "Relative permittivity eps_S of the Stern layer, > 0; < 0: that of the "
                       "layer under the gate.");
+    prm.declare_entry(
+        "Channel interface", "ideal", Patterns::Selection("ideal|butler-volmer"),
+        "Proton transfer between an electrolyte layer (PSG) and a mixed-conductor layer (WO3). "
+        "ideal: local equilibrium, one continuous electrochemical potential (the density jumps "
+        "with the site density and site energy); butler-volmer: finite-rate insertion, a separate "
+        "electrochemical potential on each side and the flux from the electrolyte into the "
+        "channel k0 c_max,P [th_P (1 - th_W) exp(alpha s) - th_W (1 - th_P) exp(-(1 - alpha) s)], "
+        "th = c/c_max of each side at the interface, s = (E_site,P - E_site,W)/kT; zero exactly "
+        "when the two electrochemical potentials are equal.");
+    prm.declare_entry("Channel interface rate constant", "1e-3", Patterns::Double(),
+                      "Butler-Volmer rate constant k0 of the electrolyte/channel interface [m/s], "
+                      "in (0, 1e12) [open: no measured value for PSG/WO3; k0 c_max,P q is the "
+                      "exchange current density scale]. Large k0 approaches 'ideal'.");
+    prm.declare_entry("Channel interface transfer coefficient", "0.5", Patterns::Double(),
+                      "Butler-Volmer transfer coefficient alpha of the electrolyte/channel "
+                      "interface, in (0, 1): the share of the site-energy step that speeds up "
+                      "insertion.");
     prm.declare_entry("Field enhancement", "material", Patterns::Selection("material|off"),
                       "material: use each material's mobility law (hopping: sinh enhancement); "
                       "off: g = 1 everywhere (classical Nernst-Planck).");
@@ -177,6 +194,9 @@ namespace protonfem
     gate_transfer_coefficient = prm.get_double("Gate transfer coefficient");
     gate_stern_thickness      = prm.get_double("Gate Stern layer thickness");
     gate_stern_permittivity   = prm.get_double("Gate Stern layer permittivity");
+    channel_interface                      = prm.get("Channel interface");
+    channel_interface_rate_constant        = prm.get_double("Channel interface rate constant");
+    channel_interface_transfer_coefficient = prm.get_double("Channel interface transfer coefficient");
     field_enhancement      = prm.get("Field enhancement");
     mobility_average       = prm.get("Mobility average");
     mass_lumping           = prm.get("Mass lumping");
@@ -199,6 +219,16 @@ namespace protonfem
     if (gate_exchange == "butler-volmer" &&
         !(gate_transfer_coefficient > 0 && gate_transfer_coefficient < 1))
       throw InputError(file, t + "Gate transfer coefficient", value_text(gate_transfer_coefficient),
+                       "a transfer coefficient alpha in (0, 1)");
+    if (channel_interface == "butler-volmer" &&
+        !(channel_interface_rate_constant > 0 && channel_interface_rate_constant < 1e12))
+      throw InputError(file, t + "Channel interface rate constant",
+                       value_text(channel_interface_rate_constant),
+                       "a rate constant k0 in (0, 1e12) m/s");
+    if (channel_interface == "butler-volmer" && !(channel_interface_transfer_coefficient > 0 &&
+                                                 channel_interface_transfer_coefficient < 1))
+      throw InputError(file, t + "Channel interface transfer coefficient",
+                       value_text(channel_interface_transfer_coefficient),
                        "a transfer coefficient alpha in (0, 1)");
     if (!(gate_stern_thickness >= 0 && gate_stern_thickness <= 10e-9))
       throw InputError(file, t + "Gate Stern layer thickness", value_text(gate_stern_thickness),

@@ -41,6 +41,15 @@ namespace protonfem
     /// it driving the Butler-Volmer exchange.
     double gate_stern_thickness    = 0;  ///< lambda_S [m]
     double gate_stern_permittivity = -1; ///< eps_S; < 0: the top layer's eps_r
+    /// PSG/WO3 (electrolyte/mixed-conductor) interface: ideal = one
+    /// continuous mu (local equilibrium, c jumps with c_max and E_site);
+    /// butler-volmer = a mu per side and the finite-rate flux from the
+    /// electrolyte into the channel k0 c_max,P [th_P (1 - th_W) e^(alpha s) -
+    /// th_W (1 - th_P) e^(-(1 - alpha) s)], th = c / c_max, s = (E_site,P -
+    /// E_site,W)/kT (docs/numerics.md).
+    std::string channel_interface                      = "ideal";
+    double      channel_interface_rate_constant        = 1e-3; ///< k0 [m/s]
+    double      channel_interface_transfer_coefficient = 0.5;  ///< alpha, in (0, 1)
     std::string field_enhancement      = "material";  ///< material | off
     /// edge: secant mean of dc/deta over each pair of nodes (edge-averaged
     /// finite elements, docs/numerics.md); galerkin: at quadrature points.

@@ -21,6 +21,7 @@
 #include <deal.II/base/timer.h>
 #include <deal.II/base/utilities.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -89,7 +90,18 @@ namespace protonfem
                             scaling.length / scaling.thermal_voltage();
           if (r.c0 <= 0)
             r.c0 = 1e-30; // a layer that starts empty: keep log(c) finite
+          // A separate mu field in the channel: discontinuous across the
+          // electrolyte/channel interface (finite-rate insertion).
+          if (p.pnp.channel_interface == "butler-volmer" &&
+              m.kind == MaterialKind::mixed_conductor)
+            r.mu_component = 2;
         }
+      const bool has_channel = std::any_of(regions.begin(), regions.end(),
+                                           [](const RegionModel &r) { return r.mu_component == 2; });
+      if (p.pnp.channel_interface == "butler-volmer" && !has_channel)
+        throw InputError(p.deck_file, "Transport/Channel interface", "butler-volmer",
+                         "'ideal' for a deck without a mixed-conductor (channel) layer: "
+                         "'butler-volmer' acts at the electrolyte/channel interface");
       return regions;
     }
 
@@ -975,6 +987,14 @@ namespace protonfem
                                               ? JsonValue(pp.gate_transfer_coefficient)
                                               : JsonValue())
         .add("gate_stern_thickness_m", pp.gate_stern_thickness)
+        .add("channel_interface", pp.channel_interface)
+        .add("channel_interface_rate_constant_m_s",
+             pp.channel_interface == "butler-volmer" ? JsonValue(pp.channel_interface_rate_constant)
+                                                     : JsonValue())
+        .add("channel_interface_transfer_coefficient",
+             pp.channel_interface == "butler-volmer"
+                 ? JsonValue(pp.channel_interface_transfer_coefficient)
+                 : JsonValue())
         .add("equilibrium_pseudo_steps", relax)
         .add("protons_initial", n0)
         .add("protons_final", total(final_obs))

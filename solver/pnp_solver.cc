@@ -32,7 +32,17 @@ namespace protonfem
 
   namespace
   {
-    const FEValuesExtractors::Scalar phi_c(0), mu_c(1);
+    const FEValuesExtractors::Scalar phi_c(0);
+    /// Fields of the FESystem: phi and one mu per distinct mu_component
+    /// (two with a finite-rate electrolyte/channel interface).
+    unsigned int field_count(const std::vector<RegionModel> &regions)
+    {
+      unsigned int top = 1;
+      for (const auto &r : regions)
+        if (r.hosts_protons)
+          top = std::max(top, r.mu_component);
+      return top + 1;
+    }
     /// Largest change of phi/V_T or mu/kT accepted in one Newton update;
     /// larger requests are clipped per DoF (thermal-voltage update limiting).
     constexpr double update_limit = 20.0;
@@ -164,7 +174,7 @@ namespace protonfem
       const std::map<types::boundary_id, std::function<double(double)>> &contact_voltage,
       const double reservoir_density_hat, const double channel_potential, TimerOutput &timer,
       ConditionalOStream &pcout)
-      : comm(tria.get_communicator()), tria(tria), fe(FE_Q<dim>(fe_degree), 2), dofs(tria),
+      : comm(tria.get_communicator()), tria(tria), fe(FE_Q<dim>(fe_degree), field_count(regions)), dofs(tria),
         regions(regions), scaling(scaling), parameters(parameters),
         contact_voltage(contact_voltage), reservoir_density(reservoir_density_hat),
         channel_potential(channel_potential), timer(timer), pcout(pcout)
@@ -203,9 +213,10 @@ namespace protonfem
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
         {
+          const unsigned int muc = regions[cell->material_id()].mu_component;
           cell->get_dof_indices(idx);
           for (unsigned int i = 0; i < idx.size(); ++i)
-            if (fe.system_to_component_index(i).first == 1)
+            if (fe.system_to_component_index(i).first == muc)
               touched(idx[i]) += 1.0; // set() would race between ranks; add is summed
         }
     touched.compress(VectorOperation::add);
@@ -215,7 +226,10 @@ namespace protonfem
     zero_constraints.clear();
     zero_constraints.reinit(relevant);
     DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
-    const ComponentMask phi_mask = fe.component_mask(phi_c), mu_mask = fe.component_mask(mu_c);
+    // Every mu field (one, or one per side of a finite-rate channel interface).
+    std::vector<bool> mu_fields(fe.n_components(), true);
+    mu_fields[0] = false;
+    const ComponentMask phi_mask = fe.component_mask(phi_c), mu_mask(mu_fields);
     const IndexSet      all_mu = DoFTools::extract_dofs(dofs, mu_mask);
     for (const auto i : relevant)
       if (all_mu.is_element(i) && touched_ghosted(i) == 0 && !zero_constraints.is_constrained(i))
@@ -247,10 +261,21 @@ namespace protonfem
     for (const auto i : conductor_phi_dofs)
       if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
         zero_constraints.add_line(i);
+    gate_region = nullptr;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (!cell->is_artificial())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->face(f)->at_boundary() && cell->face(f)->boundary_id() == boundary_ids::gate)
+            gate_region = &regions[cell->material_id()];
+    // The mu field of the layer under the gate (ranks without a gate face
+    // hold none of these DoFs; component 1 is a placeholder there).
+    std::vector<bool> gate_field(fe.n_components(), false);
+    gate_field[gate_region != nullptr ? gate_region->mu_component : 1] = true;
+    const ComponentMask gate_mu_mask(gate_field);
     gate_mu_dofs = IndexSet(dofs.n_dofs());
     if (parameters.gate_exchange == "reservoir")
       {
-        gate_mu_dofs = DoFTools::extract_boundary_dofs(dofs, mu_mask, {boundary_ids::gate});
+        gate_mu_dofs = DoFTools::extract_boundary_dofs(dofs, gate_mu_mask, {boundary_ids::gate});
         for (const auto i : gate_mu_dofs)
           if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
             zero_constraints.add_line(i);
@@ -261,6 +286,8 @@ namespace protonfem
       {
         std::map<types::global_dof_index, Point<dim>> nodes;
         DoFTools::map_dofs_to_support_points(MappingQ1<dim>(), dofs, nodes);
+        AssertThrow(fe.n_components() == 2,
+                    ExcMessage("manufactured solutions have one mu field"));
         for (const unsigned int c : {0u, 1u})
           for (const auto i : DoFTools::extract_boundary_dofs(dofs, fe.component_mask(
                                                                         FEValuesExtractors::Scalar(c))))
@@ -280,11 +307,12 @@ namespace protonfem
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
         {
+          const unsigned int muc = regions[cell->material_id()].mu_component;
           cell->get_dof_indices(idx);
           for (unsigned int i = 0; i < idx.size(); ++i)
             {
               const auto [comp, base] = fe.system_to_component_index(i);
-              if (comp != 1 || !owned.is_element(idx[i]) || seen[owned.index_within_set(idx[i])])
+              if (comp != muc || !owned.is_element(idx[i]) || seen[owned.index_within_set(idx[i])])
                 continue;
               for (unsigned int j = 0; j < idx.size(); ++j)
                 if (fe.system_to_component_index(j) == std::make_pair(0u, base))
@@ -306,13 +334,26 @@ namespace protonfem
           if (face.is_element(imu) && !zero_constraints.is_constrained(imu))
             exchange_nodes.emplace_back(imu, iphi);
       }
+    // Both mu's at the nodes of a finite-rate channel interface: the same
+    // exponential exchange, the same Newton safeguards.
+    if (channel_interface_rate())
+      {
+        IndexSet interface_dofs(dofs.n_dofs());
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (cell->is_locally_owned()) // owned DoFs have an owned cell around them
+            for (const unsigned int f : cell->face_indices())
+              if (interface_face(cell, f))
+                {
+                  std::vector<types::global_dof_index> fidx(fe.n_dofs_per_face());
+                  cell->face(f)->get_dof_indices(fidx);
+                  for (const auto i : fidx)
+                    interface_dofs.add_index(i);
+                }
+        for (const auto &[imu, iphi, r] : mu_nodes)
+          if (interface_dofs.is_element(imu) && !zero_constraints.is_constrained(imu))
+            exchange_nodes.emplace_back(imu, iphi);
+      }
     mu_owned.compress();
-    gate_region = nullptr;
-    for (const auto &cell : tria.active_cell_iterators())
-      if (!cell->is_artificial())
-        for (const unsigned int f : cell->face_indices())
-          if (cell->face(f)->at_boundary() && cell->face(f)->boundary_id() == boundary_ids::gate)
-            gate_region = &regions[cell->material_id()];
 
     // Every cell an axis-parallel box (stack meshes; gmsh meshes may not be)?
     bool boxes = true;
@@ -401,7 +442,7 @@ namespace protonfem
           const auto &r = regions[cell->material_id()];
           cell->get_dof_indices(idx);
           for (unsigned int i = 0; i < idx.size(); ++i)
-            if (fe.system_to_component_index(i).first == 1 && owned.is_element(idx[i]))
+            if (fe.system_to_component_index(i).first == r.mu_component && owned.is_element(idx[i]))
               current(idx[i]) = r.potential_for(r.c0, 0.0);
         }
     current.compress(VectorOperation::insert);
@@ -489,6 +530,7 @@ namespace protonfem
   template <int dim> void PNPSolver<dim>::set_exact_state(const double time)
   {
     AssertThrow(manufactured.exact, ExcMessage("set_exact_state needs a manufactured solution"));
+    AssertThrow(fe.n_components() == 2, ExcMessage("manufactured solutions have one mu field"));
     // Nodal interpolation of both components (Lagrange elements: the value
     // at each support point).
     std::map<types::global_dof_index, Point<dim>> nodes;
@@ -543,8 +585,8 @@ namespace protonfem
     std::vector<double>         row_ell(n, 0.0), val(n), gm_dot(n, 0.0), dir_dot(n, 0.0);
     std::vector<Tensor<1, dim>> grad(n);
     // sys[c][b]: the cell-local index of scalar shape function b of component c.
-    const unsigned int                       nb = n / 2;
-    std::vector<std::vector<unsigned int>>   sys(2, std::vector<unsigned int>(nb));
+    const unsigned int                       nb = n / fe.n_components();
+    std::vector<std::vector<unsigned int>>   sys(fe.n_components(), std::vector<unsigned int>(nb));
     std::vector<std::vector<double>>         gg(nb, std::vector<double>(nb));
     for (unsigned int i = 0; i < n; ++i)
       sys[fe.system_to_component_index(i).first][fe.system_to_component_index(i).second] = i;
@@ -566,12 +608,12 @@ namespace protonfem
     // nodal profile stays monotone where the consistent mass matrix makes an
     // unresolved accumulation layer oscillate (docs/numerics.md).
     const bool                       lump = lumped_mass();
-    std::vector<double>              lumped_weight(n / 2);
+    std::vector<double>              lumped_weight(nb);
     // stiffness[d]: the d-derivative part of the cell's stiffness matrix.
     std::vector<std::vector<std::vector<double>>> stiffness(
-        dim, std::vector<std::vector<double>>(n / 2, std::vector<double>(n / 2)));
-    std::vector<double>              dg_cell(n / 2), eta_node(n / 2);
-    std::vector<std::vector<double>> dmd(dim, std::vector<double>(n / 2));
+        dim, std::vector<std::vector<double>>(nb, std::vector<double>(nb)));
+    std::vector<double>              dg_cell(nb), eta_node(nb);
+    std::vector<std::vector<double>> dmd(dim, std::vector<double>(nb));
     struct Pair
     {
       unsigned int a, b;
@@ -596,6 +638,10 @@ namespace protonfem
       face_values = std::make_unique<FEFaceValues<dim>>(
           mapping, fe, nodal_face_quadrature<dim>(fe.degree), update_values | update_JxW_values);
 
+    std::unique_ptr<FEFaceValues<dim>> interface_values;
+    if (channel_interface_rate())
+      interface_values = std::make_unique<FEFaceValues<dim>>(
+          mapping, fe, nodal_face_quadrature<dim>(fe.degree), update_values | update_JxW_values);
     const GhostedArray local_view(owned, relevant);
     const LocalArray   now_array(ghosted), old_array(old_solution), older_array(older_solution);
     std::vector<double> u_now(n), u_old(n), u_older(n);
@@ -606,6 +652,8 @@ namespace protonfem
           cell_matrix          = 0;
           cell_rhs             = 0;
           const RegionModel &r = regions[cell->material_id()];
+          // This layer's mu field (the scalar shape functions sys[muc][.]).
+          const unsigned int muc = r.mu_component;
           // Nodal values of the three time levels straight from the arrays
           // (deal.II's get_function_values on PETSc vectors allocates and
           // looks up every entry; this was ~1/6 of the assembly).
@@ -623,7 +671,7 @@ namespace protonfem
               gphi[q] = gmu[q] = Tensor<1, dim>();
               for (unsigned int b = 0; b < nb; ++b)
                 {
-                  const unsigned int ip = sys[0][b], im = sys[1][b];
+                  const unsigned int ip = sys[0][b], im = sys[muc][b];
                   const double       v  = fv.shape_value(ip, q);
                   const auto        &gr = fv.shape_grad(ip, q);
                   phi[q] += u_now[ip] * v;
@@ -643,9 +691,23 @@ namespace protonfem
           // the nodal values (the same for every cell sharing the node), and
           // the scaled terms are evaluated in log form. Rows on the saturated
           // side use the vacancy form c = c_max - v (a0 + a1 + a2 = 0).
+          // An electrolyte cell on a finite-rate channel interface also
+          // writes the channel's mu-rows at the interface nodes (the
+          // exchange flux), in the channel's row scale.
+          const RegionModel *across = nullptr;
+          if (channel_interface_rate() && r.hosts_protons && muc == 1)
+            for (const unsigned int f : cell->face_indices())
+              if (interface_face(cell, f))
+                across = &regions[cell->neighbor(f)->material_id()];
           if (r.hosts_protons)
             for (unsigned int i = 0; i < n; ++i)
-              if (fe.system_to_component_index(i).first == 1)
+              {
+                const unsigned int c  = fe.system_to_component_index(i).first;
+                const RegionModel *ri = c == muc ? &r
+                                        : (across != nullptr && c == across->mu_component) ? across
+                                                                                            : nullptr;
+                if (ri == nullptr)
+                  continue;
                 {
                   if (!frozen_ell.empty() && !record_row_scales)
                     {
@@ -656,7 +718,7 @@ namespace protonfem
                     }
                   const double x = u_now[i] - u_now[phi_partner[i]];
                   row_ell[i] = std::min(600.0, std::max(0.0, std::abs(x) - 30.0)); // no overflow
-                  row_saturated[i] = x - r.e_site > 0;
+                  row_saturated[i] = x - ri->e_site > 0;
                   if (record_row_scales)
                     {
                       const std::size_t k = local_view.position(idx[i]);
@@ -664,6 +726,7 @@ namespace protonfem
                       frozen_side[k]      = row_saturated[i];
                     }
                 }
+              }
           double g_sum = 0, w_sum = 0;
           std::fill(lumped_weight.begin(), lumped_weight.end(), 0.0);
           if (edge)
@@ -738,7 +801,7 @@ namespace protonfem
                     {
                       const double m = lambda * drho * va * val[sys[0][b]];
                       cell_matrix(i, sys[0][b]) += (r.eps_r * gg[a][b] + m) * w;
-                      cell_matrix(i, sys[1][b]) -= m * w;
+                      cell_matrix(i, sys[muc][b]) -= m * w;
                     }
                 }
               if (!r.hosts_protons)
@@ -764,7 +827,7 @@ namespace protonfem
               bool   cached_side = false;
               for (unsigned int a = 0; a < nb; ++a)
                 {
-                  const unsigned int i   = sys[1][a];
+                  const unsigned int i   = sys[muc][a];
                   const double       vi  = val[i];
                   const double       ell = row_ell[i];
                   if (ell != cached_ell || row_saturated[i] != cached_side)
@@ -794,7 +857,7 @@ namespace protonfem
                       for (unsigned int b = 0; b < nb; ++b)
                         {
                           const double vb = val[sys[0][b]];
-                          cell_matrix(i, sys[1][b]) += mass * vb * w;
+                          cell_matrix(i, sys[muc][b]) += mass * vb * w;
                           cell_matrix(i, sys[0][b]) -= mass * vb * w;
                         }
                       continue;
@@ -806,7 +869,7 @@ namespace protonfem
                   for (unsigned int b = 0; b < nb; ++b)
                     {
                       const double vb = val[sys[0][b]];
-                      cell_matrix(i, sys[1][b]) += (mass * vb + drift * vb + flux * g * gg[a][b]) * w;
+                      cell_matrix(i, sys[muc][b]) += (mass * vb + drift * vb + flux * g * gg[a][b]) * w;
                       cell_matrix(i, sys[0][b]) +=
                           (-mass * vb - drift * vb + flux * dg * dir_dot[sys[0][b]] * gm_dot[i]) * w;
                     }
@@ -817,7 +880,7 @@ namespace protonfem
               {
                 // Nodal storage (in the row's scale and side, as above) and
                 // nodal space charge, each with the node's lumped weight.
-                const unsigned int im = sys[1][a], ip = sys[0][a];
+                const unsigned int im = sys[muc][a], ip = sys[0][a];
                 const double       wa = lumped_weight[a], ell = row_ell[im];
                 const unsigned int side = row_saturated[im] ? 1 : 0;
                 double             sum  = 0;
@@ -872,7 +935,7 @@ namespace protonfem
               constexpr double weight_floor = 1.0;
               const double     g_cell       = g_sum / w_sum;
               for (unsigned int a = 0; a < nb; ++a)
-                eta_node[a] = u_now[sys[1][a]] - u_now[sys[0][a]] - r.e_site;
+                eta_node[a] = u_now[sys[muc][a]] - u_now[sys[0][a]] - r.e_site;
               double log_top = -1e300;
               pairs.clear();
               for (unsigned int a = 0; a < nb; ++a)
@@ -915,18 +978,18 @@ namespace protonfem
                 }
               for (unsigned int a = 0; a < nb; ++a)
                 {
-                  const unsigned int i     = sys[1][a];
+                  const unsigned int i     = sys[muc][a];
                   const double       scale = r.diffusivity * g_cell * std::exp(row_ell[i] + log_top);
                   double             res   = 0;
                   for (unsigned int k = 0; k < dim; ++k)
                     {
                       double flow = 0; // sum_b K_d,ab mu_b
                       for (unsigned int b = 0; b < nb; ++b)
-                        flow += stiffness[k][a][b] * u_now[sys[1][b]];
+                        flow += stiffness[k][a][b] * u_now[sys[muc][b]];
                       res += scale * m[k] * flow;
                       for (unsigned int c = 0; c < nb; ++c)
                         {
-                          cell_matrix(i, sys[1][c]) +=
+                          cell_matrix(i, sys[muc][c]) +=
                               scale * (m[k] * stiffness[k][a][c] + flow * dmd[k][c]);
                           cell_matrix(i, sys[0][c]) -= scale * flow * dmd[k][c];
                         }
@@ -942,6 +1005,13 @@ namespace protonfem
                   cell->face(f)->boundary_id() == boundary_ids::gate)
                 assemble_gate_face(cell, f, *face_values, r, u_now, row_ell, cell_matrix,
                                    cell_rhs);
+          // Finite-rate electrolyte/channel interface: assembled once, from
+          // the electrolyte side (its cell holds both mu fields' face DoFs).
+          if (across != nullptr)
+            for (const unsigned int f : cell->face_indices())
+              if (interface_face(cell, f))
+                assemble_interface_face(cell, f, *interface_values, r, *across, u_now, row_ell,
+                                        cell_matrix, cell_rhs);
           zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
         }
     jacobian.compress(VectorOperation::add);
@@ -1007,8 +1077,13 @@ namespace protonfem
       {
         double phi = 0, mu = 0;
         for (unsigned int i = 0; i < n; ++i)
-          (fe.system_to_component_index(i).first == 0 ? phi : mu) +=
-              u_now[i] * ffv.shape_value(i, q);
+          {
+            const unsigned int c = fe.system_to_component_index(i).first;
+            if (c == 0)
+              phi += u_now[i] * ffv.shape_value(i, q);
+            else if (c == r.mu_component)
+              mu += u_now[i] * ffv.shape_value(i, q);
+          }
         const double w     = ffv.JxW(q) * face_scale;
         const double dphi  = v_gate - phi; // drop across the Stern layer (0 without one)
         if (stern)
@@ -1036,7 +1111,7 @@ namespace protonfem
         const double eta  = mu - phi - r.e_site;
         const double ls_p = RegionModel::log_sigmoid(eta), ls_m = RegionModel::log_sigmoid(-eta);
         for (unsigned int i = 0; i < n; ++i)
-          if (fe.system_to_component_index(i).first == 1)
+          if (fe.system_to_component_index(i).first == r.mu_component)
             {
               const double vi = ffv.shape_value(i, q);
               if (vi == 0)
@@ -1053,13 +1128,95 @@ namespace protonfem
               cell_rhs(i) += flux * vi * w;
               for (unsigned int j = 0; j < n; ++j)
                 {
-                  const double vj = ffv.shape_value(j, q);
-                  if (vj == 0)
+                  const double       vj = ffv.shape_value(j, q);
+                  const unsigned int cj = fe.system_to_component_index(j).first;
+                  if (vj == 0 || (cj != 0 && cj != r.mu_component))
                     continue;
-                  cell_matrix(i, j) -=
-                      (fe.system_to_component_index(j).first == 1 ? d_mu : d_phi) * vi * vj * w;
+                  cell_matrix(i, j) -= (cj == 0 ? d_phi : d_mu) * vi * vj * w;
                 }
             }
+      }
+  }
+
+  template <int dim>
+  bool PNPSolver<dim>::interface_face(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                      const unsigned int face) const
+  {
+    if (cell->face(face)->at_boundary())
+      return false;
+    const RegionModel &a = regions[cell->material_id()];
+    const RegionModel &b = regions[cell->neighbor(face)->material_id()];
+    return a.hosts_protons && b.hosts_protons && a.mu_component != b.mu_component;
+  }
+
+  template <int dim>
+  void PNPSolver<dim>::assemble_interface_face(
+      const typename DoFHandler<dim>::active_cell_iterator &cell, const unsigned int face,
+      FEFaceValues<dim> &ffv, const RegionModel &rp, const RegionModel &rw,
+      const std::vector<double> &u_now, const std::vector<double> &row_ell,
+      FullMatrix<double> &cell_matrix, Vector<double> &cell_rhs) const
+  {
+    ffv.reinit(cell, face);
+    const double L     = scaling.length;
+    const double k_hat = parameters.channel_interface_rate_constant * L / scaling.diffusivity;
+    const double alpha = parameters.channel_interface_transfer_coefficient;
+    // s: the site-energy step from the electrolyte into the channel [kT]
+    // (phi is continuous, so it adds nothing).
+    const double       s          = rp.e_site - rw.e_site;
+    const double       lcm        = std::log(rp.c_max);
+    const unsigned int n          = fe.n_dofs_per_cell();
+    const double       face_scale = std::pow(L, -(dim - 1));
+    const unsigned int cp = rp.mu_component, cw = rw.mu_component;
+    const auto         ex = [](const double x) { return std::exp(std::min(x, 700.0)); };
+    for (unsigned int q = 0; q < ffv.n_quadrature_points; ++q)
+      {
+        // Nodal quadrature: at each point one node's values (Q_p, Gauss-Lobatto).
+        double phi = 0, mu_p = 0, mu_w = 0;
+        for (unsigned int i = 0; i < n; ++i)
+          {
+            const unsigned int c = fe.system_to_component_index(i).first;
+            const double       v = ffv.shape_value(i, q) * u_now[i];
+            (c == 0 ? phi : c == cp ? mu_p : mu_w) += v;
+          }
+        const double w     = ffv.JxW(q) * face_scale;
+        const double eta_p = mu_p - phi - rp.e_site, eta_w = mu_w - phi - rw.e_site;
+        // J = k c_max,P [th_P (1 - th_W) e^(alpha s) - th_W (1 - th_P) e^(-(1 - alpha) s)]
+        // from the electrolyte into the channel; th = sigma(eta). It vanishes
+        // exactly at mu_P = mu_W (the ideal interface's state). Each row in
+        // its own scale exp(ell) and in log form (emptied layers).
+        const double lp = RegionModel::log_sigmoid(eta_p), lpm = RegionModel::log_sigmoid(-eta_p);
+        const double lw = RegionModel::log_sigmoid(eta_w), lwm = RegionModel::log_sigmoid(-eta_w);
+        // d log sigma(x)/dx = sigma(-x); d log sigma(-x)/dx = -sigma(x).
+        const double sp = std::exp(lp), spm = std::exp(lpm), sw = std::exp(lw), swm = std::exp(lwm);
+        for (unsigned int i = 0; i < n; ++i)
+          {
+            const unsigned int c = fe.system_to_component_index(i).first;
+            if (c != cp && c != cw)
+              continue;
+            const double vi = ffv.shape_value(i, q);
+            if (vi == 0)
+              continue;
+            const double ell  = row_ell[i];
+            const double fwd  = k_hat * ex(lcm + ell + lp + lwm + alpha * s);
+            const double back = k_hat * ex(lcm + ell + lw + lpm - (1 - alpha) * s);
+            const double flux = fwd - back;
+            const double d_mu_p = fwd * spm + back * sp;
+            const double d_mu_w = -fwd * sw - back * swm;
+            const double d_phi  = -(d_mu_p + d_mu_w); // J depends on eta_P, eta_W only
+            // Residual: +int J v in the electrolyte's rows (outflow), -int J v
+            // in the channel's (inflow); the rhs holds minus the residual.
+            const double sign = c == cp ? 1.0 : -1.0;
+            cell_rhs(i) -= sign * flux * vi * w;
+            for (unsigned int j = 0; j < n; ++j)
+              {
+                const double vj = ffv.shape_value(j, q);
+                if (vj == 0)
+                  continue;
+                const unsigned int cj = fe.system_to_component_index(j).first;
+                const double d = cj == 0 ? d_phi : cj == cp ? d_mu_p : cj == cw ? d_mu_w : 0.0;
+                cell_matrix(i, j) += sign * d * vi * vj * w;
+              }
+          }
       }
   }
 
@@ -1452,7 +1609,8 @@ namespace protonfem
               update(i) = std::max(-update_limit, std::min(update_limit, double(update(i))));
             update.compress(VectorOperation::insert);
           }
-        if (parameters.gate_exchange == "butler-volmer") // collective compress below
+        if (parameters.gate_exchange == "butler-volmer" ||
+            channel_interface_rate()) // the same on every rank: collective compress below
           {
             for (const auto &[imu, iphi] : exchange_nodes)
               {
@@ -1676,9 +1834,9 @@ namespace protonfem
     FEValues<dim>                                        fv(fe, quadrature, update_values);
     std::vector<double> phi(quadrature.size()), mu(quadrature.size());
     fv.reinit(cell);
-    fv[phi_c].get_function_values(ghosted, phi);
-    fv[mu_c].get_function_values(ghosted, mu);
     const RegionModel &r = regions.at(cell->material_id());
+    fv[phi_c].get_function_values(ghosted, phi);
+    fv[FEValuesExtractors::Scalar(r.mu_component)].get_function_values(ghosted, mu);
     density.resize(quadrature.size());
     for (unsigned int q = 0; q < quadrature.size(); ++q)
       density[q] = r.hosts_protons ? r.density(mu[q], phi[q]) * scaling.density : 0.0;
@@ -1712,17 +1870,21 @@ namespace protonfem
     std::vector<double>                  qphi(quadrature.size());
     std::vector<Tensor<1, dim>>          qgphi(quadrature.size());
     const bool                           lump = lumped_mass();
-    // Local indices of the phi- and mu-DoF of each node (lumped counts).
-    std::vector<unsigned int> phi_of_node(n / 2), mu_of_node(n / 2);
+    // Local index of each field's DoF at each node (lumped counts):
+    // of_node[c][b], c = 0 for phi.
+    const unsigned int                     nb = n / fe.n_components();
+    std::vector<std::vector<unsigned int>> of_node(fe.n_components(), std::vector<unsigned int>(nb));
     for (unsigned int i = 0; i < n; ++i)
-      (fe.system_to_component_index(i).first == 0 ? phi_of_node
-                                                  : mu_of_node)[fe.system_to_component_index(i).second] = i;
-    std::vector<double> node_c(n / 2, 0.0), node_dw(n / 2, 0.0);
+      of_node[fe.system_to_component_index(i).first][fe.system_to_component_index(i).second] = i;
+    const auto         &phi_of_node = of_node[0];
+    std::vector<double> node_c(nb, 0.0), node_dw(nb, 0.0);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
           const auto         id = cell->material_id();
           const RegionModel &r  = regions[id];
+          const FEValuesExtractors::Scalar mu_c(r.mu_component);
+          const auto                      &mu_of_node = of_node[r.mu_component];
           fv.reinit(cell);
           fc.reinit(cell);
           fc[phi_c].get_function_gradients(ghosted, gphi);
@@ -1740,7 +1902,7 @@ namespace protonfem
           // sums of the mass matrix, as in the assembly), and the Poisson
           // residual that gives the gate charge takes the charge at the nodes.
           if (lump && r.hosts_protons)
-            for (unsigned int b = 0; b < n / 2; ++b)
+            for (unsigned int b = 0; b < nb; ++b)
               {
                 const unsigned int im = mu_of_node[b];
                 node_c[b]  = r.density(ghosted(idx[im]), ghosted(idx[phi_of_node[b]]));
@@ -1752,7 +1914,7 @@ namespace protonfem
             {
               fv[mu_c].get_function_values(ghosted, mu);
               if (lump)
-                for (unsigned int b = 0; b < n / 2; ++b)
+                for (unsigned int b = 0; b < nb; ++b)
                   number[id] += node_c[b] * node_dw[b];
               else
                 for (unsigned int q = 0; q < quadrature.size(); ++q)

@@ -208,6 +208,22 @@ namespace protonfem
                             const std::vector<double> &row_ell,
                             dealii::FullMatrix<double> &cell_matrix,
                             dealii::Vector<double>     &cell_rhs) const;
+    /// Finite-rate electrolyte/channel interface: the proton flux from the
+    /// electrolyte (region rp, mu field 1) into the channel (rw, mu field 2)
+    /// on one face of an electrolyte cell, into both mu-rows of each face
+    /// node, each scaled by exp(row_ell) like its bulk terms.
+    void assemble_interface_face(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                                 unsigned int face, dealii::FEFaceValues<dim> &face_values,
+                                 const RegionModel &rp, const RegionModel &rw,
+                                 const std::vector<double> &u_now,
+                                 const std::vector<double> &row_ell,
+                                 dealii::FullMatrix<double> &cell_matrix,
+                                 dealii::Vector<double>     &cell_rhs) const;
+    /// A face between two proton-hosting layers with different mu fields.
+    bool interface_face(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                        unsigned int face) const;
+    /// Electrolyte/channel interface with finite-rate (Butler-Volmer) insertion.
+    bool channel_interface_rate() const { return fe.n_components() == 3; }
     bool gate_has_stern_layer() const { return parameters.gate_stern_thickness > 0; }
     /// Proton storage and space charge at the nodes (Q1 only).
     bool lumped_mass() const { return parameters.mass_lumping == "on" && fe.degree == 1; }

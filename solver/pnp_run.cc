@@ -310,7 +310,9 @@ namespace protonfem
     }
     pcout << "  mesh: " << tria->n_global_active_cells() << " cells, " << solver.n_dofs()
           << " DoFs (Q" << e.fe_degree << " phi + Q" << e.fe_degree
-          << " mu); scales: L0 = " << scaling.length << " m, c_ref = " << scaling.density
+          << (pp.channel_interface == "butler-volmer" ? " mu per side of the channel interface"
+                                                      : " mu")
+          << "); scales: L0 = " << scaling.length << " m, c_ref = " << scaling.density
           << " m^-3, t0 = " << scaling.time()
           << " s, (L0/lambda_D)^2 = " << fmt(scaling.poisson_coupling()) << std::endl;
 

@@ -334,25 +334,6 @@ namespace protonfem
           if (face.is_element(imu) && !zero_constraints.is_constrained(imu))
             exchange_nodes.emplace_back(imu, iphi);
       }
-    // Both mu's at the nodes of a finite-rate channel interface: the same
-    // exponential exchange, the same Newton safeguards.
-    if (channel_interface_rate())
-      {
-        IndexSet interface_dofs(dofs.n_dofs());
-        for (const auto &cell : dofs.active_cell_iterators())
-          if (cell->is_locally_owned()) // owned DoFs have an owned cell around them
-            for (const unsigned int f : cell->face_indices())
-              if (interface_face(cell, f))
-                {
-                  std::vector<types::global_dof_index> fidx(fe.n_dofs_per_face());
-                  cell->face(f)->get_dof_indices(fidx);
-                  for (const auto i : fidx)
-                    interface_dofs.add_index(i);
-                }
-        for (const auto &[imu, iphi, r] : mu_nodes)
-          if (interface_dofs.is_element(imu) && !zero_constraints.is_constrained(imu))
-            exchange_nodes.emplace_back(imu, iphi);
-      }
     mu_owned.compress();
 
     // Every cell an axis-parallel box (stack meshes; gmsh meshes may not be)?
@@ -1609,8 +1590,7 @@ namespace protonfem
               update(i) = std::max(-update_limit, std::min(update_limit, double(update(i))));
             update.compress(VectorOperation::insert);
           }
-        if (parameters.gate_exchange == "butler-volmer" ||
-            channel_interface_rate()) // the same on every rank: collective compress below
+        if (parameters.gate_exchange == "butler-volmer") // collective compress below
           {
             for (const auto &[imu, iphi] : exchange_nodes)
               {

@@ -176,6 +176,32 @@ def material_value(name, prop):
     return float(re.search(r"set Value\s*=\s*(\S+)", block).group(1))
 
 
+def robin_diffusion(c_a, c_s, h, D):
+    """Diffusion into a half-space x > 0 at c_a, from t = 0 through a face with the Robin condition
+    -D dc/dx = h D (c_s - c) (Carslaw & Jaeger §2.7): the profile c(x, t) and the uptake
+    int (c - c_a) dx. h -> inf is the erfc solution, h -> 0 the linear uptake h D (c_s - c_a) t."""
+    import math
+    u_s = c_s - c_a
+
+    def erfcx(z):
+        """e^(z^2) erfc(z) without overflow (asymptotic series beyond z = 25, error < 1e-12)."""
+        if z < 25:
+            return math.exp(z * z) * math.erfc(z)
+        w = 1 / (2 * z * z)
+        return (1 - w + 3 * w * w - 15 * w ** 3 + 105 * w ** 4) / (z * math.sqrt(math.pi))
+
+    def profile(x, t):
+        s = math.sqrt(D * t)
+        a = x / (2 * s)
+        # e^(h x + h^2 D t) erfc(a + h s) = e^(-a^2) erfcx(a + h s)
+        return c_a + u_s * (math.erfc(a) - math.exp(-a * a) * erfcx(a + h * s))
+
+    def uptake(t):
+        s = math.sqrt(D * t)
+        return u_s / h * (erfcx(h * s) - 1 + 2 * h * s / math.sqrt(math.pi))
+    return profile, uptake
+
+
 class VerificationTable:
     """Rows of the docs/verification.md tables: case, quantity, exact, computed, error, observed
     rate, and the cost (DoFs, steps, Newton iterations) from a run summary."""

@@ -296,6 +296,18 @@ expect("stern_permittivity_below_one", ["deck.prm", "Transport/Gate Stern layer 
        build=with_lines("set Problem = pnp", "subsection Transport", "  set Gate Stern layer thickness = 3e-10",
                         "  set Gate Stern layer permittivity = 0.5", "end"))
 
+IF = ("set Problem = pnp", "subsection Transport", "  set Channel interface = butler-volmer")
+expect("interface_rate_constant_negative", ["deck.prm", "Transport/Channel interface rate constant", "-1",
+                                            "(0, 1e12) m/s"],
+       build=with_lines(*IF, "  set Channel interface rate constant = -1", "end"))
+expect("interface_transfer_coefficient_zero", ["deck.prm", "Transport/Channel interface transfer coefficient",
+                                               "0", "alpha in (0, 1)"],
+       build=with_lines(*IF, "  set Channel interface transfer coefficient = 0", "end"))
+expect("interface_without_channel", ["deck.prm", "Transport/Channel interface", "butler-volmer",
+                                     "mixed-conductor (channel) layer"],
+       build=lambda out: deck_text(dim=1, layers=[("electrolyte", "PSG", 10e-9, 0.1e-9, "full")],
+                                   output_dir=out) + "\n".join(IF + ("end",)) + "\n", stage="mesh")
+
 expect("mass_lumping_with_q2", ["deck.prm", "Transport/Mass lumping", "on", "Finite element degree", "Q1"],
        build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end",
                         "subsection Transport", "  set Mass lumping = on", "end"), stage="mesh")

@@ -62,15 +62,7 @@ def robin_exact(alpha, v_ch):
     Ka = C_RES * math.exp(-v_ch / VT) / (CMAX - C_RES)
     c_a = CMAX * Ka / (1 + Ka)
     h = k_eff / D
-    u_s = c_s - c_a
-
-    def profile(x, t):
-        s = math.sqrt(D * t)
-        return c_a + u_s * (math.erfc(x / (2 * s)) - math.exp(h * x + h * h * D * t) * math.erfc(x / (2 * s) + h * s))
-
-    def uptake(t):
-        s = math.sqrt(D * t)
-        return u_s / h * (math.exp(h * h * D * t) * math.erfc(h * s) - 1 + 2 * h * s / math.sqrt(math.pi))
+    profile, uptake = robin_diffusion(c_a, c_s, h, D)
     return c_a, h, profile, uptake
 
 

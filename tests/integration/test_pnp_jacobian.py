@@ -76,4 +76,11 @@ check_at("2d_bv_no_stern_rising", 2, 40, "edge", 3.0,
 # Mass lumping (storage and space charge at the nodes).
 check_at("1d_edge_lumped_10V_plateau", 1, 400, "edge", 10.0, gate={"Mass lumping": "on"})
 check_at("2d_galerkin_lumped_plateau", 2, 300, "galerkin", 3.0, np_=2, gate={"Mass lumping": "on"})
+# Finite-rate PSG/WO3 interface (a mu per side; the exchange flux in both mu-rows of the face
+# nodes, each in its own row scale), alpha != 1/2, with and without lumping.
+IF = {"Channel interface": "butler-volmer", "Channel interface rate constant": "0.1",
+      "Channel interface transfer coefficient": "0.3"}
+check_at("1d_interface_bv_10V_rising", 1, 45, "edge", 10.0, gate=IF)
+check_at("1d_interface_bv_10V_plateau", 1, 400, "edge", 10.0, gate=IF)
+check_at("2d_interface_bv_plateau", 2, 300, "galerkin", 3.0, np_=2, gate=dict(IF, **{"Mass lumping": "on"}))
 finish()

@@ -57,6 +57,11 @@ run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2
   --set "Time stepping/Max steps=20" --set "Transport/Gate proton exchange=butler-volmer" \
   --set "Transport/Gate rate constant=1e-2" --set "Transport/Gate Stern layer thickness=0.3e-9" \
   --set "Output/Write fields=false"
+# Finite-rate PSG/WO3 interface (three fields, interface faces across the 2-rank partition)
+# with field output (each layer's own mu).
+run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d_interface" \
+  --set "Time stepping/Max steps=20" --set "Transport/Channel interface=butler-volmer" \
+  --set "Transport/Channel interface rate constant=1e-1" --set "Time stepping/Snapshot times=0"
 # (field split on the deck's former 0.1 nm WO3 cell: with the 0.0006 nm cell its
 # GMRES does not converge in the t = 0 equilibrium, docs/status.md)
 run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2d_fieldsplit" \

@@ -334,6 +334,23 @@ namespace protonfem
           if (face.is_element(imu) && !zero_constraints.is_constrained(imu))
             exchange_nodes.emplace_back(imu, iphi);
       }
+    // Both mu's at the nodes of a finite-rate channel interface (weighted_max).
+    interface_mu = IndexSet(dofs.n_dofs());
+    if (channel_interface_rate())
+      {
+        std::vector<types::global_dof_index> fidx(fe.n_dofs_per_face());
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (cell->is_locally_owned()) // owned DoFs have an owned cell around them
+            for (const unsigned int f : cell->face_indices())
+              if (interface_face(cell, f))
+                {
+                  cell->face(f)->get_dof_indices(fidx);
+                  for (const auto i : fidx)
+                    if (mu_owned.is_element(i))
+                      interface_mu.add_index(i);
+                }
+      }
+    interface_mu.compress();
     mu_owned.compress();
 
     // Every cell an axis-parallel box (stack meshes; gmsh meshes may not be)?
@@ -1221,7 +1238,13 @@ namespace protonfem
         // round-off in c_max - c at 1e-10 of c_ref whatever the floor.
         const bool   filled = ghosted(imu) - ghosted(iphi) - regions[r].e_site > 0;
         const double f      = filled ? std::max(floor, 1e-10) : floor;
-        m                   = std::max(m, std::abs(v(imu)) * std::min(1.0, s / f));
+        // At a finite-rate channel interface the exchange flux does not
+        // vanish with the node's vacancies (k c_max th_P (1 - th_W)): a filled
+        // electrolyte node there must still balance it, so its mu counts in
+        // full (down-weighted, a saturated node's mu drifted unchecked to
+        // 1e8 kT at 1 V/nm, docs/numerics.md).
+        const double weight = interface_mu.is_element(imu) ? 1.0 : std::min(1.0, s / f);
+        m                   = std::max(m, std::abs(v(imu)) * weight);
       }
     return Utilities::MPI::max(m, comm);
   }

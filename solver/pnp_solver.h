@@ -271,6 +271,7 @@ namespace protonfem
         mu_nodes;
 
     dealii::IndexSet   mu_owned;              ///< the first entries of mu_nodes, as a set
+    dealii::IndexSet   interface_mu; ///< owned mu-DoFs (both sides) at a finite-rate channel interface
     const RegionModel *gate_region = nullptr; ///< the layer under the gate (reservoir)
 
     dealii::PETScWrappers::MPI::SparseMatrix jacobian;

@@ -301,11 +301,14 @@ namespace protonfem
       }
     zero_constraints.close();
 
-    // Nodal (mu, phi, region) triples of owned mu-DoFs for the weighted norms.
+    // Nodal (mu, phi, region) triples of owned mu-DoFs for the weighted norms
+    // (from ghost cells too: the cells of an owned DoF's layer may all be
+    // ghosts, e.g. a channel mu at an interface node owned by the rank of
+    // the electrolyte cell).
     mu_nodes.clear();
     std::vector<bool> seen(owned.n_elements(), false);
     for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
+      if (!cell->is_artificial() && regions[cell->material_id()].hosts_protons)
         {
           const unsigned int muc = regions[cell->material_id()].mu_component;
           cell->get_dof_indices(idx);
@@ -340,7 +343,7 @@ namespace protonfem
       {
         std::vector<types::global_dof_index> fidx(fe.n_dofs_per_face());
         for (const auto &cell : dofs.active_cell_iterators())
-          if (cell->is_locally_owned()) // owned DoFs have an owned cell around them
+          if (!cell->is_artificial()) // an owned DoF's cells may all be ghosts
             for (const unsigned int f : cell->face_indices())
               if (interface_face(cell, f))
                 {
@@ -435,7 +438,7 @@ namespace protonfem
     current = 0;
     std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
     for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned() && regions[cell->material_id()].hosts_protons)
+      if (!cell->is_artificial() && regions[cell->material_id()].hosts_protons)
         {
           const auto &r = regions[cell->material_id()];
           cell->get_dof_indices(idx);
@@ -1008,7 +1011,8 @@ namespace protonfem
           if (across != nullptr)
             for (const unsigned int f : cell->face_indices())
               if (interface_face(cell, f))
-                assemble_interface_face(cell, f, *interface_values, r, *across, u_now, row_ell,
+                assemble_interface_face(cell, f, *interface_values, r,
+                                        regions[cell->neighbor(f)->material_id()], u_now, row_ell,
                                         cell_matrix, cell_rhs);
           zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
         }
@@ -1377,7 +1381,12 @@ namespace protonfem
             {
               cell->get_dof_indices(idx);
               for (unsigned int k = 0; k < idx.size() && !found; ++k)
-                if (idx[k] == dof)
+                if (idx[k] == dof &&
+                    // a mu-DoF belongs to the layers that use its field
+                    (fe.system_to_component_index(k).first == 0 ||
+                     fe.system_to_component_index(k).first ==
+                         regions[cell->material_id()].mu_component ||
+                     !regions[cell->material_id()].hosts_protons))
                   {
                     const Point<dim> x = StaticMappingQ1<dim>::mapping.transform_unit_to_real_cell(
                         cell, fe.unit_support_point(k));

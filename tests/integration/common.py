@@ -202,6 +202,53 @@ def robin_diffusion(c_a, c_s, h, D):
     return profile, uptake
 
 
+def robin_mesh_report(mesh, row, init_tol, init_what, label):
+    """Rows and checks of a Robin-diffusion mesh study (runs at refinements 0, 1, 2, each a dict with
+    the summary 's', the t = 0 deviation 'init', and per-snapshot 'err' and 'uptake' pairs): the
+    error at the first snapshot must fall with refinement at an observed rate > 1.7 (Q1: 2)."""
+    import math
+    for lvl, m in enumerate(mesh):
+        rate = math.log2(mesh[lvl - 1]["err"][0] / m["err"][0]) if lvl else None
+        row(f"A r{lvl} alpha0.5", f"max|c-c_ex|/{label} t1", 0.0, m["err"][0], m["err"][0], rate, m["s"])
+        n, ex = m["uptake"][0]
+        row(f"A r{lvl} alpha0.5", "uptake N(t1)-N0 [m^-2]", ex, n, rel(n, ex), None, m["s"])
+        check(m["init"] < init_tol, f"A r{lvl}: {init_what} (worst rel. {m['init']:.1e})")
+    rates = [math.log2(mesh[i]["err"][0] / mesh[i + 1]["err"][0]) for i in range(len(mesh) - 1)]
+    check(all(mesh[i + 1]["err"][0] < mesh[i]["err"][0] for i in range(len(mesh) - 1)) and rates[-1] > 1.7,
+          f"A: profile error at t1 falls with refinement {['%.2e' % m['err'][0] for m in mesh]}, "
+          f"observed rates {['%.2f' % r for r in rates]} (Q1: 2)")
+
+
+def robin_alpha_report(m, row, case, label, snapshots, err_tol, uptake_tol):
+    """Rows and the check of one Robin run at every snapshot: profile error (relative to label) below
+    err_tol and uptake error below uptake_tol."""
+    for k, t in enumerate(snapshots):
+        n, ex = m["uptake"][k]
+        row(f"{case} t={t:g}", f"max|c-c_ex|/{label}", 0.0, m["err"][k], m["err"][k], None, m["s"])
+        row(f"{case} t={t:g}", "uptake [m^-2]", ex, n, rel(n, ex), None, m["s"])
+    worst = max(m["err"])
+    uworst = max(rel(n, ex) for n, ex in m["uptake"])
+    check(worst < err_tol and uworst < uptake_tol,
+          f"{case}: profile within {worst:.1e} of the surface density (< {err_tol:g}), uptake within "
+          f"{uworst:.1e} (< {uptake_tol:g}) at every snapshot")
+
+
+# The 30 nm WO3 / 10 nm PSG stack of the reference device (1D), for equilibrium comparisons.
+DEVICE_1D = [("channel", "WO3", 30e-9, 0.0006e-9, "full"), ("electrolyte", "PSG", 10e-9, 0.05e-9, "full")]
+
+
+def device_equilibrium(folder, name, transport):
+    """The t = 0 equilibrium of DEVICE_1D at a 1 V gate (edge mobility): its profile rows and summary."""
+    out = os.path.join(folder, name)
+    deck = write(out + ".prm", pnp_deck(
+        DEVICE_1D, output_dir=out, geometry={"Back contact": "false", "Max vertical cell size": "1e-9"},
+        waveform={"Type": "dc", "Base voltage": "0", "Amplitude": "1"},
+        transport=dict({"Mobility average": "edge"}, **transport),
+        time={"End time": "1e-15", "Initial step": "1e-15", "Snapshot times": "0"}))
+    run_ok(["run", deck])
+    return read_csv(os.path.join(out, "device_0000_profile.csv")), summary(out)
+
+
 class VerificationTable:
     """Rows of the docs/verification.md tables: case, quantity, exact, computed, error, observed
     rate, and the cost (DoFs, steps, Newton iterations) from a run summary."""

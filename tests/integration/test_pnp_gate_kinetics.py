@@ -106,27 +106,10 @@ def robin_run(name, refinements, tol, alpha, v_ch, exchange="butler-volmer", k0=
 
 
 mesh = [robin_run(f"A_r{r}", r, 3e-4, 0.5, 0.0) for r in (0, 1, 2)]
-for lvl, m in enumerate(mesh):
-    rate = math.log2(mesh[lvl - 1]["err"][0] / m["err"][0]) if lvl else None
-    row(f"A r{lvl} alpha0.5", "max|c-c_ex|/c(0) t1", 0.0, m["err"][0], m["err"][0], rate, m["s"])
-    n, ex = m["uptake"][0]
-    row(f"A r{lvl} alpha0.5", "uptake N(t1)-N0 [m^-2]", ex, n, rel(n, ex), None, m["s"])
-    check(m["init"] < 1e-12, f"A r{lvl}: t = 0 state is c_a = c_res (worst rel. {m['init']:.1e})")
-rates = [math.log2(mesh[i]["err"][0] / mesh[i + 1]["err"][0]) for i in range(2)]
-check(mesh[2]["err"][0] < mesh[1]["err"][0] < mesh[0]["err"][0] and rates[-1] > 1.7,
-      f"A: Robin profile error at t1 falls with refinement {['%.2e' % m['err'][0] for m in mesh]}, "
-      f"observed rates {['%.2f' % r for r in rates]} (Q1: 2)")
+robin_mesh_report(mesh, row, 1e-12, "t = 0 state is c_a = c_res", "c(0)")
 for alpha in (0.3, 0.7):
     m = robin_run(f"A_alpha{alpha}", 3, 1e-3, alpha, 0.02)
-    for k, t in enumerate(T_SNAP):
-        n, ex = m["uptake"][k]
-        row(f"A r3 alpha{alpha} Vch0.02 t={t:g}", "max|c-c_ex|/c(0)", 0.0, m["err"][k], m["err"][k], None, m["s"])
-        row(f"A r3 alpha{alpha} Vch0.02 t={t:g}", "uptake [m^-2]", ex, n, rel(n, ex), None, m["s"])
-    worst = max(m["err"])
-    uworst = max(rel(n, ex) for n, ex in m["uptake"])
-    check(worst < 1e-4 and uworst < 5e-4,
-          f"A alpha = {alpha}, V_ch = 0.02 V: profile within {worst:.1e} of the surface density "
-          f"(< 1e-4), uptake within {uworst:.1e} (< 5e-4) at every snapshot")
+    robin_alpha_report(m, row, f"A r3 alpha{alpha} Vch0.02", "c(0)", T_SNAP, 1e-4, 5e-4)
 
 # ---------------------------------------------------------------- B. limits
 fast = robin_run("B_fast", 2, 3e-4, 0.5, 0.0, k0=1e3)
@@ -135,23 +118,9 @@ worst = max(rel(f[0], i[0]) for f, i in zip(fast["uptake"], ideal["uptake"]))
 row("B r2 k0=1e3 vs reservoir", "uptake (max over t)", ideal["uptake"][-1][0], fast["uptake"][-1][0], worst, None, fast["s"])
 check(worst < 1e-4, f"B: k0 = 1e3 m/s takes up what the ideal reservoir does (worst rel. {worst:.1e} < 1e-4)")
 
-DEVICE = [("channel", "WO3", 30e-9, 0.0006e-9, "full"), ("electrolyte", "PSG", 10e-9, 0.05e-9, "full")]
-
-
-def device_equilibrium(name, transport):
-    out = os.path.join(folder, name)
-    deck = write(out + ".prm", pnp_deck(
-        DEVICE, output_dir=out, geometry={"Back contact": "false", "Max vertical cell size": "1e-9"},
-        waveform={"Type": "dc", "Base voltage": "0", "Amplitude": "1"},
-        transport=dict({"Mobility average": "edge"}, **transport),
-        time={"End time": "1e-15", "Initial step": "1e-15", "Snapshot times": "0"}))
-    run_ok(["run", deck])
-    return read_csv(os.path.join(out, "device_0000_profile.csv")), summary(out)
-
-
-p_res, s_res = device_equilibrium("B_eq_reservoir", {"Gate proton exchange": "reservoir"})
+p_res, s_res = device_equilibrium(folder, "B_eq_reservoir", {"Gate proton exchange": "reservoir"})
 for k0 in ("1e-6", "1e2"):
-    p_bv, s_bv = device_equilibrium(f"B_eq_bv{k0}", {"Gate proton exchange": "butler-volmer",
+    p_bv, s_bv = device_equilibrium(folder, f"B_eq_bv{k0}", {"Gate proton exchange": "butler-volmer",
                                                      "Gate rate constant": k0, "Gate transfer coefficient": "0.4"})
     dev = max(rel(a["proton_density_m3"], b["proton_density_m3"]) for a, b in zip(p_bv, p_res))
     row(f"B eq. 1 V k0={k0}", "max rel. diff. of c vs reservoir", 0.0, dev, dev, None, s_bv)

@@ -86,6 +86,15 @@ namespace protonfem
         {electronic_conductivity_exponent, "1", -1e3, true, 1e3,
          "alpha in sigma_e = sigma0 exp(alpha x)"},
         {hydrogen_diffusivity, "m^2/s", 0.0, false, 1.0, "hydrogen diffusivity in the metal"},
+        {electron_density, "m^-3", 0.0, false, 1e30,
+         "equilibrium density n0 of mobile electrons/polarons (with 'Mobile species' "
+         "including electrons; neutral with the background)"},
+        {electron_site_density, "m^-3", 0.0, false, 1e31,
+         "electron/polaron site density n_max (lattice-gas limit)"},
+        {electron_diffusivity_prefactor, "m^2/s", 0.0, false, 1.0,
+         "Arrhenius prefactor of the electron/polaron diffusivity"},
+        {electron_activation_energy, "eV", 0.0, true, 5.0,
+         "activation energy of the electron/polaron diffusivity"},
     };
     return schema;
   }

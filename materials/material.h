@@ -96,5 +96,9 @@ namespace protonfem
         "Electronic conductivity prefactor";
     inline const std::string electronic_conductivity_exponent = "Electronic conductivity exponent";
     inline const std::string hydrogen_diffusivity             = "Hydrogen diffusivity";
+    inline const std::string electron_density                 = "Electron density";
+    inline const std::string electron_site_density            = "Electron site density";
+    inline const std::string electron_diffusivity_prefactor   = "Electron diffusivity prefactor";
+    inline const std::string electron_activation_energy       = "Electron activation energy";
   } // namespace property_names
 } // namespace protonfem

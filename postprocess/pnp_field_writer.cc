@@ -30,7 +30,9 @@ namespace protonfem
     {
     public:
       PhysicalFields(const std::vector<RegionModel> &regions, const Scaling &s)
-          : regions(regions), s(s)
+          : regions(regions), s(s),
+            with_electrons(std::any_of(regions.begin(), regions.end(),
+                                       [](const RegionModel &r) { return bool(r.electrons); }))
       {
       }
       void evaluate_vector_field(const DataPostprocessorInputs::Vector<dim> &in,
@@ -66,6 +68,10 @@ namespace protonfem
             out[p][k++] = c * s.density;
             for (unsigned int d = 0; d < dim; ++d)
               out[p][k++] = j[d] * flux_scale;
+            const RegionModel *e = r.electrons.get();
+            if (with_electrons)
+              out[p][k++] =
+                  e ? e->density(in.solution_values[p][e->mu_component], phi) * s.density : 0.0;
           }
       }
       std::vector<std::string> get_names() const override
@@ -77,6 +83,8 @@ namespace protonfem
         n.push_back("proton_density");
         for (unsigned int d = 0; d < dim; ++d)
           n.push_back("proton_flux");
+        if (with_electrons)
+          n.push_back("electron_density");
         return n;
       }
       std::vector<DataComponentInterpretation::DataComponentInterpretation>
@@ -91,6 +99,8 @@ namespace protonfem
         i.push_back(component_is_scalar);
         for (unsigned int d = 0; d < dim; ++d)
           i.push_back(component_is_part_of_vector);
+        if (with_electrons)
+          i.push_back(component_is_scalar); // electron density
         return i;
       }
       UpdateFlags get_needed_update_flags() const override
@@ -101,6 +111,7 @@ namespace protonfem
     private:
       const std::vector<RegionModel> &regions;
       Scaling                         s;
+      bool                            with_electrons;
     };
   } // namespace
 
@@ -131,7 +142,7 @@ namespace protonfem
         const unsigned int                     nc = dofs.get_fe().n_components();
         std::vector<Vector<double>>            v(pts.size(), Vector<double>(nc));
         std::vector<std::vector<Tensor<1, 1>>> g(pts.size(), std::vector<Tensor<1, 1>>(nc));
-        std::vector<std::array<double, 6>>     rows;
+        std::vector<std::array<double, 8>>     rows;
         for (const auto &cell : dofs.active_cell_iterators())
           if (cell->is_locally_owned())
             {
@@ -139,27 +150,31 @@ namespace protonfem
               fv.get_function_values(solver.solution(), v);
               fv.get_function_gradients(solver.solution(), g);
               const RegionModel &r = regions[cell->material_id()];
+              const RegionModel *e = r.electrons.get();
               for (unsigned int q = 0; q < pts.size(); ++q)
                 rows.push_back({{fv.quadrature_point(q)[0], v[q][0] * s.thermal_voltage(),
                                  -g[q][0][0] * s.thermal_voltage(), // mesh in m: grad in 1/m
                                  r.hosts_protons ? r.density(v[q][r.mu_component], v[q][0]) * s.density : 0.0,
-                                 double(cell->material_id()), v[q][r.mu_component]}});
+                                 double(cell->material_id()), v[q][r.mu_component],
+                                 e ? e->density(v[q][e->mu_component], v[q][0]) * s.density : 0.0,
+                                 e ? v[q][e->mu_component] : 0.0}});
             }
         auto              all  = Utilities::MPI::gather(comm, rows, 0);
         const std::string file = (fs::path(directory) / (base + stem + "_profile.csv")).string();
         if (me == 0)
           {
-            std::vector<std::array<double, 6>> merged;
+            std::vector<std::array<double, 8>> merged;
             for (auto &r : all)
               merged.insert(merged.end(), r.begin(), r.end());
             std::stable_sort(merged.begin(), merged.end(),
                              [](const auto &a, const auto &b) { return a[0] < b[0]; });
             write_file_atomically(file, [&](std::ostream &out) {
               out << "# time_s = " << std::setprecision(17) << time << "\n"
-                  << "z_m,phi_V,E_V_per_m,proton_density_m3,region_id,mu_kT\n";
+                  << "z_m,phi_V,E_V_per_m,proton_density_m3,region_id,mu_kT,electron_density_m3,"
+                     "mu_electron_kT\n";
               for (const auto &r : merged)
                 out << r[0] << "," << r[1] << "," << r[2] << "," << r[3] << "," << int(r[4]) << ","
-                    << r[5] << "\n";
+                    << r[5] << "," << r[6] << "," << r[7] << "\n";
             });
           }
         return file;

@@ -9,11 +9,16 @@
 // c = c_max / (1 + exp(-(mu - phi_hat - e_site))) is positive and below
 // c_max for every value of the unknowns, and mu is continuous across the
 // PSG/WO3 interface (ideal interface; c jumps with c_max and E_site).
+// Electrons/polarons in the channel ('Transport/Mobile species = protons,
+// electrons') are the same lattice gas with charge number z = -1 and their
+// own mu field: eta = mu - z phi_hat - e_site in every formula below.
 #pragma once
 
 #include "physical_constants.h"
 
+#include <array>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 namespace protonfem
@@ -35,10 +40,22 @@ namespace protonfem
     }
   };
 
+  /// A layer and its protons; the same struct describes the layer's
+  /// electrons (z = -1, 'electrons' below), so that one Nernst-Planck
+  /// assembly serves both species.
   struct RegionModel
   {
     double eps_r         = 1;
+    /// The layer hosts this model's species (protons; for an electron model:
+    /// electrons).
     bool   hosts_protons = false;
+    /// Charge number of the species: +1 protons, -1 electrons/polarons.
+    int z = 1;
+    /// The layer's electrons when they are modelled (mixed-conductor layers
+    /// with 'Mobile species' including electrons), else null. Their charge
+    /// always enters Poisson; their own 'fixed_charge' is unused (the layer's
+    /// is here).
+    std::shared_ptr<const RegionModel> electrons;
     /// Mobile proton charge enters Poisson (electrolyte) or is compensated
     /// locally by electrons (mixed conductor such as HxWO3).
     bool proton_charge = false;
@@ -56,16 +73,18 @@ namespace protonfem
     /// butler-volmer', where mu may jump across the interface.
     unsigned int mu_component = 1;
 
+    /// The density variable eta = mu - z phi - e_site: c = c_max sigma(eta).
+    double eta(const double mu, const double phi) const { return mu - z * phi - e_site; }
     /// Density from the unknowns (nondim).
     double density(const double mu, const double phi) const
     {
-      return c_max / (1.0 + std::exp(-(mu - phi - e_site)));
+      return c_max / (1.0 + std::exp(-eta(mu, phi)));
     }
-    /// dc/dmu = c (1 - c/c_max) (= -dc/dphi), evaluated from eta = mu - phi -
-    /// e_site without the cancellation of 1 - c/c_max near saturation.
+    /// dc/dmu = c (1 - c/c_max) (= -z dc/dphi), evaluated from eta without
+    /// the cancellation of 1 - c/c_max near saturation.
     double density_derivative(const double mu, const double phi) const
     {
-      const double eta = mu - phi - e_site;
+      const double eta = this->eta(mu, phi);
       const double e   = std::exp(-std::abs(eta));
       return c_max * e / ((1.0 + e) * (1.0 + e));
     }
@@ -73,14 +92,14 @@ namespace protonfem
     /// factor c (1 - c/c_max) with c.
     double saturation_slope(const double mu, const double phi) const
     {
-      return std::tanh(-0.5 * (mu - phi - e_site));
+      return std::tanh(-0.5 * eta(mu, phi));
     }
     /// log(sigma(x)) = -log(1 + exp(-x)), without overflow for any x.
     static double log_sigmoid(const double x)
     {
       return x > 0 ? -std::log1p(std::exp(-x)) : x - std::log1p(std::exp(x));
     }
-    /// c * exp(ell) for a row scaled by exp(ell), from eta = mu - phi - e_site:
+    /// c * exp(ell) for a row scaled by exp(ell), from eta:
     /// finite even where c itself underflows (c < 1e-308 c_ref).
     double scaled_density(const double eta, const double ell) const
     {
@@ -99,7 +118,7 @@ namespace protonfem
     /// mu for a density c (nondim) at potential phi.
     double potential_for(const double c, const double phi) const
     {
-      return std::log(c / (c_max - c)) + phi + e_site;
+      return std::log(c / (c_max - c)) + z * phi + e_site;
     }
     /// Hopping enhancement g and dg/de at e = |grad phi_hat| / field_scale.
     void enhancement(const double grad_norm, double &g, double &dg_dgrad) const
@@ -131,4 +150,25 @@ namespace protonfem
       dg_dgrad = (std::cosh(e) - g) / e / field_scale;
     }
   };
+
+  /// The mobile species of a layer: its protons (if it hosts them), then its
+  /// electrons (if modelled). Iterable: for (const RegionModel *s : species(r)).
+  struct SpeciesList
+  {
+    std::array<const RegionModel *, 2> s{{nullptr, nullptr}};
+    unsigned int                       n = 0;
+    const RegionModel *const          *begin() const { return s.data(); }
+    const RegionModel *const          *end() const { return s.data() + n; }
+    unsigned int                       size() const { return n; }
+    const RegionModel                 *operator[](const unsigned int k) const { return s[k]; }
+  };
+  inline SpeciesList species(const RegionModel &r)
+  {
+    SpeciesList l;
+    if (r.hosts_protons)
+      l.s[l.n++] = &r;
+    if (r.electrons)
+      l.s[l.n++] = r.electrons.get();
+    return l;
+  }
 } // namespace protonfem

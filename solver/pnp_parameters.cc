@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 namespace protonfem
 {
@@ -102,6 +103,15 @@ namespace protonfem
         "conductor: mixed-conductor layers (WO3) are electronic conductors, an "
         "equipotential at 'Channel potential' whose electrons compensate inserted "
         "protons; dielectric: they keep their permittivity and protons drift in the field.");
+    prm.declare_entry(
+        "Mobile species", "protons", Patterns::Anything(),
+        "Comma-separated list of the mobile species: 'protons' (always) or 'protons, "
+        "electrons'. With electrons, the mixed-conductor (channel) layers carry "
+        "electrons/polarons (charge -1, lattice gas on the 'Electron site density', "
+        "Arrhenius diffusivity, equilibrium density 'Electron density' from the "
+        "material), every contact on such a layer except the gate is ohmic for them "
+        "(density n0 at the contact potential) and the channel's potential is solved "
+        "(needs 'Channel electrostatics = dielectric').");
     prm.declare_entry(
         "Channel potential", "0", Patterns::Double(-1e3, 1e3),
         "Electron Fermi potential of the channel [V] (the source/drain bias during programming).");
@@ -202,6 +212,7 @@ namespace protonfem
     mass_lumping           = prm.get("Mass lumping");
     channel_electrostatics = prm.get("Channel electrostatics");
     channel_potential      = prm.get_double("Channel potential");
+    const std::string species_text = prm.get("Mobile species");
     initial_state          = prm.get("Initial state");
     initial_density        = prm.get("Initial proton density");
     max_newton_iterations  = prm.get_integer("Max Newton iterations");
@@ -213,6 +224,35 @@ namespace protonfem
     max_linear_iterations  = prm.get_integer("Max linear iterations");
     prm.leave_subsection();
     const std::string t = "Transport/";
+    {
+      // Parsed here (not with Patterns::MultipleSelection) so that the error
+      // names the entry and the allowed lists.
+      std::vector<std::string> list;
+      std::string              item;
+      std::istringstream       in(species_text);
+      while (std::getline(in, item, ','))
+        {
+          const auto a = item.find_first_not_of(" \t"), b = item.find_last_not_of(" \t");
+          list.push_back(a == std::string::npos ? "" : item.substr(a, b - a + 1));
+        }
+      const auto has = [&](const std::string &x) {
+        return std::count(list.begin(), list.end(), x);
+      };
+      const bool ok = !list.empty() && has("protons") == 1 && has("electrons") <= 1 &&
+                      list.size() == std::size_t(has("protons") + has("electrons"));
+      if (!ok)
+        throw InputError(file, t + "Mobile species", species_text,
+                         "'protons' or 'protons, electrons'");
+      electrons = has("electrons") == 1;
+    }
+    if (electrons && channel_electrostatics == "conductor")
+      throw InputError(file, t + "Channel electrostatics", channel_electrostatics,
+                       "'dielectric' with 'Mobile species = protons, electrons' (the electrons "
+                       "set the channel's potential; 'conductor' assumes they screen perfectly)");
+    if (electrons && initial_state == "profile")
+      throw InputError(file, t + "Initial state", initial_state,
+                       "'equilibrium' with 'Mobile species = protons, electrons' (an initial "
+                       "profile places protons only)");
     if (gate_exchange == "butler-volmer" && !(gate_rate_constant > 0 && gate_rate_constant < 1e12))
       throw InputError(file, t + "Gate rate constant", value_text(gate_rate_constant),
                        "a rate constant k0 in (0, 1e12) m/s");

@@ -58,6 +58,9 @@ namespace protonfem
     /// mobility a monotone box scheme, docs/numerics.md); off: consistent.
     std::string mass_lumping = "off";
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
+    /// Electrons/polarons as a mobile species in the mixed-conductor
+    /// (channel) layers ('Mobile species = protons, electrons').
+    bool electrons = false;
     double      channel_potential      = 0;           ///< [V]
     /// equilibrium: the state at t = 0 is the equilibrium at the contact
     /// potentials of t = 0 (solved); profile: protons placed by

@@ -38,6 +38,13 @@ namespace protonfem
 
   namespace
   {
+    std::string fmt(const double v, const int precision = 4)
+    {
+      std::ostringstream s;
+      s << std::setprecision(precision) << v;
+      return s.str();
+    }
+
     /// Per-layer model in scaled units, and the scaling itself.
     std::vector<RegionModel> build_regions(const RunParameters &p, Scaling &scaling)
     {
@@ -98,6 +105,53 @@ namespace protonfem
         }
       const bool has_channel = std::any_of(regions.begin(), regions.end(),
                                            [](const RegionModel &r) { return r.mu_component == 2; });
+      // Electrons/polarons in the mixed-conductor layers: a lattice gas of
+      // charge -1 with its own mu field (the next FESystem component). Their
+      // charge and the protons' enter Poisson there; the as-deposited state
+      // (c0 protons, n0 electrons) is neutral with the layer's background.
+      if (p.pnp.electrons)
+        {
+          const unsigned int component = has_channel ? 3 : 2;
+          bool               any       = false;
+          for (unsigned int i = 0; i < regions.size(); ++i)
+            {
+              const Material &m = p.materials.get(g.layers[i].material);
+              if (m.kind != MaterialKind::mixed_conductor)
+                continue;
+              for (const auto &prop : {electron_density, electron_site_density,
+                                       electron_diffusivity_prefactor, electron_activation_energy})
+                if (!m.has(prop))
+                  throw InputError(m.file, prop + "/Value", "(absent)",
+                                   "a value, because 'Transport/Mobile species' includes "
+                                   "electrons and layer '" + g.layers[i].name + "' is a mixed conductor");
+              if (!(m.value(electron_density) > 0 &&
+                    m.value(electron_density) < m.value(electron_site_density)))
+                throw InputError(m.file, electron_density + "/Value",
+                                 fmt(m.value(electron_density)),
+                                 "a density in (0, Electron site density = " +
+                                     fmt(m.value(electron_site_density)) + ") m^-3");
+              auto e          = std::make_shared<RegionModel>();
+              e->eps_r        = regions[i].eps_r;
+              e->hosts_protons = true; // hosts this model's species
+              e->z            = -1;
+              e->proton_charge = true;
+              e->c0           = m.value(electron_density) / c_ref;
+              e->c_max        = m.value(electron_site_density) / c_ref;
+              e->diffusivity  = m.value(electron_diffusivity_prefactor) *
+                               std::exp(-m.value(electron_activation_energy) *
+                                        constants::electron_volt /
+                                        (constants::boltzmann * p.temperature)) /
+                               d_ref;
+              e->mu_component = component;
+              regions[i].electrons     = e;
+              regions[i].proton_charge = true;
+              any                      = true;
+            }
+          if (!any)
+            throw InputError(p.deck_file, "Transport/Mobile species", "protons, electrons",
+                             "'protons' for a deck without a mixed-conductor (channel) layer: "
+                             "electrons are modelled in the channel only");
+        }
       if (p.pnp.channel_interface == "butler-volmer" && !has_channel)
         throw InputError(p.deck_file, "Transport/Channel interface", "butler-volmer",
                          "'ideal' for a deck without a mixed-conductor (channel) layer: "
@@ -108,20 +162,16 @@ namespace protonfem
     void save(BinaryOut &out, const PNPObservables &o)
     {
       out << o.time << o.gate_voltage << o.protons_per_region << o.min_density_per_region
-          << o.peak_field_per_region << o.mean_field_per_region << o.gate_metal_charge;
+          << o.peak_field_per_region << o.mean_field_per_region << o.gate_metal_charge
+          << o.electrons_per_region << o.min_electron_density_per_region;
     }
     void load(BinaryIn &in, PNPObservables &o)
     {
       in >> o.time >> o.gate_voltage >> o.protons_per_region >> o.min_density_per_region >>
-          o.peak_field_per_region >> o.mean_field_per_region >> o.gate_metal_charge;
+          o.peak_field_per_region >> o.mean_field_per_region >> o.gate_metal_charge >>
+          o.electrons_per_region >> o.min_electron_density_per_region;
     }
 
-    std::string fmt(const double v, const int precision = 4)
-    {
-      std::ostringstream s;
-      s << std::setprecision(precision) << v;
-      return s.str();
-    }
     /// Shortest cell edge (vertex distance) in each layer [m], over all ranks.
     template <int dim>
     std::vector<double> smallest_cell_per_layer(const Triangulation<dim> &tria,
@@ -169,6 +219,15 @@ namespace protonfem
     if (!present.count(boundary_ids::gate))
       throw InputError(p.deck_file, "Geometry (gate)", "no gate face", "a mesh with a gate face");
 
+    // With electrons the channel is no equipotential: some contact other than
+    // the gate must hold the potential (and supply electrons), or the whole
+    // device floats with the gate and no field builds up.
+    if (pp.electrons && !present.count(boundary_ids::source) && !present.count(boundary_ids::drain) &&
+        !present.count(boundary_ids::back))
+      throw InputError(p.deck_file, "Transport/Mobile species", "protons, electrons",
+                       "a mesh with a contact besides the gate (source/drain, or 'Geometry/Back "
+                       "contact = true' in 1D, where the back contact under the channel is its "
+                       "ohmic contact): without one the device floats with the gate");
     if (pp.mass_lumping == "on" && p.electrostatics.fe_degree != 1)
       throw InputError(p.deck_file, "Transport/Mass lumping", "on",
                        "'off' with 'Electrostatics/Finite element degree' = " +
@@ -289,7 +348,7 @@ namespace protonfem
         catch (const std::exception &)
           {
           }
-        if (magic != "protonfem-checkpoint-1")
+        if (magic != "protonfem-checkpoint-2")
           throw InputError(p.deck_file, "--resume", resume_from, "a protonfem checkpoint folder");
         if (ranks != Utilities::MPI::n_mpi_processes(comm))
           throw InputError(p.deck_file, "--resume", resume_from,
@@ -312,6 +371,7 @@ namespace protonfem
           << " DoFs (Q" << e.fe_degree << " phi + Q" << e.fe_degree
           << (pp.channel_interface == "butler-volmer" ? " mu per side of the channel interface"
                                                       : " mu")
+          << (pp.electrons ? " + Q" + std::to_string(e.fe_degree) + " electron mu in the channel" : "")
           << "); scales: L0 = " << scaling.length << " m, c_ref = " << scaling.density
           << " m^-3, t0 = " << scaling.time()
           << " s, (L0/lambda_D)^2 = " << fmt(scaling.poisson_coupling()) << std::endl;
@@ -489,6 +549,9 @@ namespace protonfem
             if (regions[i].hosts_protons)
               series << ",protons_" << g.layers[i].name << ",min_density_" << g.layers[i].name
                      << "_m3";
+            if (regions[i].electrons)
+              series << ",electrons_" << g.layers[i].name << ",min_electron_density_"
+                     << g.layers[i].name << "_m3";
             series << ",peak_field_" << g.layers[i].name << "_V_per_m";
           }
         series << "\n" << std::setprecision(12);
@@ -518,11 +581,12 @@ namespace protonfem
     std::vector<double> peak_over_run(n_layers, 0.0), mean_over_run(n_layers, 0.0);
     if (state)
       *state >> peak_over_run >> mean_over_run;
-    // Protons in the layers whose charge electrons compensate (the channel).
+    // Protons in the layers whose charge electrons compensate (the channel:
+    // implicitly, or explicitly with electrons as a species).
     const auto channel_charge = [&](const PNPObservables &o) {
       double n = 0;
       for (unsigned int i = 0; i < n_layers; ++i)
-        if (regions[i].hosts_protons && !regions[i].proton_charge)
+        if (regions[i].hosts_protons && (!regions[i].proton_charge || regions[i].electrons))
           n += o.protons_per_region[i];
       return q * n;
     };
@@ -594,6 +658,9 @@ namespace protonfem
             {
               if (regions[i].hosts_protons)
                 series << "," << o.protons_per_region[i] << "," << o.min_density_per_region[i];
+              if (regions[i].electrons)
+                series << "," << o.electrons_per_region[i] << ","
+                       << o.min_electron_density_per_region[i];
               series << "," << o.peak_field_per_region[i];
             }
           series << "\n" << std::flush;
@@ -645,7 +712,7 @@ namespace protonfem
         {
           std::ofstream out((fs::path(fresh) / "state.bin").string(), std::ios::binary);
           BinaryOut     b(out);
-          b << std::string("protonfem-checkpoint-1")
+          b << std::string("protonfem-checkpoint-2")
             << std::uint64_t(Utilities::MPI::n_mpi_processes(comm));
           b << t << dt << dt_prev << double(have_previous_step) << double(steps) << double(rejected)
             << double(failed) << double(roundoff_accepts) << double(total_newton)
@@ -801,7 +868,12 @@ namespace protonfem
             .add("hosts_protons", regions[i].hosts_protons)
             .add("protons_initial", obs0.protons_per_region[i])
             .add("protons_final", final_obs.protons_per_region[i])
-            .add("min_density_final_m3", final_obs.min_density_per_region[i])
+            .add("min_density_final_m3", final_obs.min_density_per_region[i]);
+        if (regions[i].electrons)
+          l.add("electrons_initial", obs0.electrons_per_region[i])
+              .add("electrons_final", final_obs.electrons_per_region[i])
+              .add("min_electron_density_final_m3", final_obs.min_electron_density_per_region[i]);
+        l
             .add("peak_field_over_run_V_per_m", peak_over_run[i])
             .add("mean_field_max_over_run_V_per_m", mean_over_run[i])
             .add("breakdown_field_V_per_m",
@@ -990,6 +1062,7 @@ namespace protonfem
                                               : JsonValue())
         .add("gate_stern_thickness_m", pp.gate_stern_thickness)
         .add("channel_interface", pp.channel_interface)
+        .add("mobile_species", pp.electrons ? "protons, electrons" : "protons")
         .add("channel_interface_rate_constant_m_s",
              pp.channel_interface == "butler-volmer" ? JsonValue(pp.channel_interface_rate_constant)
                                                      : JsonValue())

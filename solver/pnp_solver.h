@@ -56,6 +56,8 @@ namespace protonfem
     double              time = 0, gate_voltage = 0;
     std::vector<double> protons_per_region;     ///< number (3D), per m (2D), per m^2 (1D)
     std::vector<double> min_density_per_region; ///< [m^-3]
+    /// Electrons (when modelled; 0 in layers without them), as the protons.
+    std::vector<double> electrons_per_region, min_electron_density_per_region;
     std::vector<double> peak_field_per_region;  ///< [V/m], largest at any vertex
     std::vector<double> mean_field_per_region;  ///< volume average of |E| [V/m]
     double              gate_metal_charge = 0;  ///< [C] (3D), C/m (2D), C/m^2 (1D)
@@ -76,10 +78,11 @@ namespace protonfem
   };
 
   /// Where a DoF lives: equation (0 Poisson/phi, 1 Nernst-Planck/mu), layer
-  /// index and node coordinates [m].
+  /// index and node coordinates [m]; electrons: their Nernst-Planck equation.
   struct DofLocation
   {
     unsigned int        component = 0, region = 0;
+    bool                electrons = false;
     std::vector<double> point;
   };
 
@@ -222,8 +225,11 @@ namespace protonfem
     /// A face between two proton-hosting layers with different mu fields.
     bool interface_face(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
                         unsigned int face) const;
-    /// Electrolyte/channel interface with finite-rate (Butler-Volmer) insertion.
-    bool channel_interface_rate() const { return fe.n_components() == 3; }
+    /// Electrolyte/channel interface with finite-rate (Butler-Volmer)
+    /// insertion: the channel's protons use mu field 2.
+    bool finite_rate_interface = false;
+    /// FESystem component of the electrons' mu (0: electrons not modelled).
+    unsigned int electron_component = 0;
     bool gate_has_stern_layer() const { return parameters.gate_stern_thickness > 0; }
     /// Proton storage and space charge at the nodes (Q1 only).
     bool lumped_mass() const { return parameters.mass_lumping == "on" && fe.degree == 1; }
@@ -264,11 +270,17 @@ namespace protonfem
     /// and mu follows jumps of the gate voltage: pnp_solver.cc).
     std::vector<std::pair<dealii::types::global_dof_index, dealii::types::global_dof_index>>
         exchange_nodes;
-    /// Owned mu-DoFs with the phi-DoF at the same node and a region hosting
-    /// protons that touches it (for nodal densities).
-    std::vector<
-        std::tuple<dealii::types::global_dof_index, dealii::types::global_dof_index, unsigned int>>
+    /// Owned mu-DoFs with the phi-DoF at the same node and the species (of a
+    /// layer that touches the node) whose mu it is (for nodal densities).
+    std::vector<std::tuple<dealii::types::global_dof_index, dealii::types::global_dof_index,
+                           const RegionModel *>>
         mu_nodes;
+    /// Owned electron mu-DoFs on ohmic contacts (every contact but the gate)
+    /// with their species: mu there is the contact's equilibrium value, c = c0
+    /// at phi = the contact potential (flat-band, injecting).
+    std::map<dealii::types::boundary_id,
+             std::vector<std::pair<dealii::types::global_dof_index, const RegionModel *>>>
+        electron_contact_dofs;
 
     dealii::IndexSet   mu_owned;              ///< the first entries of mu_nodes, as a set
     dealii::IndexSet   interface_mu; ///< owned mu-DoFs (both sides) at a finite-rate channel interface

@@ -536,7 +536,7 @@ namespace protonfem
             out << lines[i] << "\n";
         });
         series.open(series_file, std::ios::app);
-        series << std::setprecision(12);
+        series << std::setprecision(15);
       }
     else if (root)
       {
@@ -554,7 +554,7 @@ namespace protonfem
                      << g.layers[i].name << "_m3";
             series << ",peak_field_" << g.layers[i].name << "_V_per_m";
           }
-        series << "\n" << std::setprecision(12);
+        series << "\n" << std::setprecision(15);
       }
     PNPObservables obs0, previous;
     if (state)

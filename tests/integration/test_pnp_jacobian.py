@@ -25,11 +25,12 @@ LAYERS = [("substrate", "SiO2", 20e-9, 2e-9, "full"), ("channel", "WO3", 30e-9, 
           ("electrolyte", "PSG", 10e-9, 0.1e-9, "20e-9, 130e-9")]
 
 
-def check_at(name, dim, newton_call, mobility, volts, np_=1, lateral="25e-9", gate=None):
+def check_at(name, dim, newton_call, mobility, volts, np_=1, lateral="25e-9", gate=None, layers=LAYERS,
+             back="false"):
     out = os.path.join(folder, name)
     deck = write(out + ".prm", pnp_deck(
-        LAYERS, dim=dim, output_dir=out,
-        geometry={"Back contact": "false", "Max vertical cell size": "4e-9", "Grading ratio": "1.5",
+        layers, dim=dim, output_dir=out,
+        geometry={"Back contact": back, "Max vertical cell size": "4e-9", "Grading ratio": "1.5",
                   "Lateral cell size": lateral},
         waveform={"Type": "pulse", "Amplitude": repr(volts), "Delay": "0.1e-9", "Rise time": "0.5e-9",
                   "Width": "5e-9", "Fall time": "0.5e-9"},
@@ -83,4 +84,14 @@ IF = {"Channel interface": "butler-volmer", "Channel interface rate constant": "
 check_at("1d_interface_bv_10V_rising", 1, 45, "edge", 10.0, gate=IF)
 check_at("1d_interface_bv_10V_plateau", 1, 400, "edge", 10.0, gate=IF)
 check_at("2d_interface_bv_plateau", 2, 300, "galerkin", 3.0, np_=2, gate=dict(IF, **{"Mass lumping": "on"}))
+# Electrons/polarons in the channel (z = -1, own mu field; every phi-derivative changes sign). In 1D
+# the back contact under the WO3 is their ohmic contact; in 2D the source and drain on the channel.
+EL = {"Mobile species": "protons, electrons", "Channel electrostatics": "dielectric"}
+CHANNEL_AT_BOTTOM = LAYERS[1:]
+check_at("1d_electrons_10V_rising", 1, 45, "edge", 10.0, gate=EL, layers=CHANNEL_AT_BOTTOM, back="true")
+check_at("1d_electrons_10V_plateau", 1, 400, "edge", 10.0, gate=EL, layers=CHANNEL_AT_BOTTOM, back="true")
+check_at("1d_electrons_lumped_interface_bv", 1, 400, "edge", 10.0, layers=CHANNEL_AT_BOTTOM, back="true",
+         gate=dict(EL, **IF, **{"Mass lumping": "on"}))
+check_at("2d_electrons_plateau", 2, 300, "galerkin", 3.0, np_=2, gate=EL)
+check_at("2d_electrons_edge_rising", 2, 40, "edge", 3.0, gate=EL)
 finish()

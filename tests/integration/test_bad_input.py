@@ -308,6 +308,26 @@ expect("interface_without_channel", ["deck.prm", "Transport/Channel interface", 
        build=lambda out: deck_text(dim=1, layers=[("electrolyte", "PSG", 10e-9, 0.1e-9, "full")],
                                    output_dir=out) + "\n".join(IF + ("end",)) + "\n", stage="mesh")
 
+# --- electrons/polarons as a mobile species (issue 3) -------------------------------
+EL = ("set Problem = pnp", "subsection Transport", "  set Channel electrostatics = dielectric")
+expect("species_unknown", ["deck.prm", "Transport/Mobile species", "protons, holes",
+                           "'protons' or 'protons, electrons'"],
+       build=with_lines(*EL, "  set Mobile species = protons, holes", "end"))
+expect("electrons_with_conductor_channel", ["deck.prm", "Transport/Channel electrostatics", "conductor",
+                                            "'dielectric'", "electrons"],
+       build=with_lines("set Problem = pnp", "subsection Transport", "  set Mobile species = protons, electrons",
+                        "end"))
+expect("electrons_without_channel", ["deck.prm", "Transport/Mobile species", "mixed-conductor"], stage="mesh",
+       build=lambda out: deck_text(dim=1, layers=[("electrolyte", "PSG", 10e-9, 0.1e-9, "full")],
+                                   output_dir=out) + "\n".join(EL + ("  set Mobile species = protons, electrons",
+                                                                     "end")) + "\n")
+expect("electrons_without_contact", ["deck.prm", "Transport/Mobile species", "contact besides the gate",
+                                     "Back contact"], stage="mesh",
+       build=lambda out: deck_text(dim=1, layers=[("channel", "WO3", 30e-9, 0.1e-9, "full"),
+                                                  ("electrolyte", "PSG", 10e-9, 0.1e-9, "full")],
+                                   geometry={"Back contact": "false"}, output_dir=out)
+       + "\n".join(EL + ("  set Mobile species = protons, electrons", "end")) + "\n")
+
 expect("mass_lumping_with_q2", ["deck.prm", "Transport/Mass lumping", "on", "Finite element degree", "Q1"],
        build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end",
                         "subsection Transport", "  set Mass lumping = on", "end"), stage="mesh")

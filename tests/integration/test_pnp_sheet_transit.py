@@ -38,7 +38,7 @@ Cases (x(t) of the exact sheet by RK4 in the test, 1e-12 accurate):
      4.85e-3; 9.0e-4 with a 0.025 nm interface cell), asserted < 1 % and reported.
 
 Asserted: current within 5e-4 of the exact one over the window, mean arrival time within 2e-4
-(edge), induced charge within 1e-6, protons conserved to 1e-12 (summary totals; the CSV has 12 digits), 1 and 2 ranks within 1e-8.
+(edge), induced charge within 1e-6, protons conserved to 1e-12 (summary totals), 1 and 2 ranks within 1e-8.
 """
 import math
 import os

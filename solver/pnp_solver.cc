@@ -59,6 +59,9 @@ namespace protonfem
     /// copes with the rest. (A jump of the gate voltage moves mu with phi at
     /// these nodes before Newton starts: apply_dirichlet_values.)
     constexpr double exchange_update_limit = 2.0;
+    /// Largest |eta| = |mu - z phi - e_site| a Newton iterate may reach: c or
+    /// c_max - c is then c_max e^-600, zero for every purpose (newton()).
+    constexpr double eta_bound = 600.0;
     /// Updates below this [kT] are at the round-off level of the scaled system.
     constexpr double roundoff_floor = 1e-5;
 
@@ -1125,9 +1128,20 @@ namespace protonfem
     row_max.compress(VectorOperation::insert);
     MatDiagonalScale(jacobian, row_max, nullptr);
     rhs.scale(row_max);
+    // Where no particle is left at all (c underflowed to 0 in every entry
+    // of the row) mu carries no information: keep it at its value of the last
+    // accepted time level. (Keeping the Newton iterate instead let the
+    // predictor's extrapolation move such a mu on every step, by the last
+    // change times dt/dt_prev, unseen by Newton and by the step control: in
+    // a channel emptied of electrons by a -10 V pulse mu_e ran to -1e7 kT,
+    // and the layer could not refill after the pulse.)
     for (const auto i : empty_rows)
-      jacobian.set(i, i, 1.0); // keep mu fixed where no proton is left at all
+      {
+        jacobian.set(i, i, 1.0);
+        rhs(i) = double(old_solution(i)) - double(current(i));
+      }
     jacobian.compress(VectorOperation::insert);
+    rhs.compress(VectorOperation::insert);
     ++work.assemblies;
     work.assembly_s +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -1722,6 +1736,33 @@ namespace protonfem
             update.compress(VectorOperation::insert);
           }
         current += update;
+        // Densities below c_max e^-600 (~1e-233 m^-3) or vacancies below that
+        // are zero for every purpose: eta is kept within +-600. Beyond it a
+        // node's row no longer depends on its own mu (an emptied node next
+        // to a filled one is a perfect sink whatever its mu: the edge flux
+        // tends to D c_b / h), so Newton had no hold on that mu and the
+        // clipped updates walked it away: in a WO3 channel emptied of
+        // electrons by a -10 V pulse mu_e reached -2e8 kT, and the layer could
+        // not refill after the pulse. The change is recorded in the update.
+        {
+          bool clamped = false;
+          for (const auto &[imu, iphi, sp] : mu_nodes)
+            {
+              if (zero_constraints.is_constrained(imu))
+                continue;
+              const double eta = sp->eta(current(imu), current(iphi));
+              if (std::abs(eta) > eta_bound)
+                {
+                  const double shift = (eta > 0 ? eta_bound : -eta_bound) - eta;
+                  current(imu) = double(current(imu)) + shift;
+                  update(imu)  = double(update(imu)) + shift;
+                  clamped      = true;
+                }
+            }
+          (void)clamped;
+          current.compress(VectorOperation::insert);
+          update.compress(VectorOperation::insert);
+        }
         ghosted           = current;
         report.iterations = it;
         // Weighted: where the layer is emptied (or filled) beyond the floor

@@ -1128,20 +1128,9 @@ namespace protonfem
     row_max.compress(VectorOperation::insert);
     MatDiagonalScale(jacobian, row_max, nullptr);
     rhs.scale(row_max);
-    // Where no particle is left at all (c underflowed to 0 in every entry
-    // of the row) mu carries no information: keep it at its value of the last
-    // accepted time level. (Keeping the Newton iterate instead let the
-    // predictor's extrapolation move such a mu on every step, by the last
-    // change times dt/dt_prev, unseen by Newton and by the step control: in
-    // a channel emptied of electrons by a -10 V pulse mu_e ran to -1e7 kT,
-    // and the layer could not refill after the pulse.)
     for (const auto i : empty_rows)
-      {
-        jacobian.set(i, i, 1.0);
-        rhs(i) = double(old_solution(i)) - double(current(i));
-      }
+      jacobian.set(i, i, 1.0); // keep mu fixed where no proton is left at all
     jacobian.compress(VectorOperation::insert);
-    rhs.compress(VectorOperation::insert);
     ++work.assemblies;
     work.assembly_s +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -1745,7 +1734,6 @@ namespace protonfem
         // electrons by a -10 V pulse mu_e reached -2e8 kT, and the layer could
         // not refill after the pulse. The change is recorded in the update.
         {
-          bool clamped = false;
           for (const auto &[imu, iphi, sp] : mu_nodes)
             {
               if (zero_constraints.is_constrained(imu))
@@ -1756,10 +1744,8 @@ namespace protonfem
                   const double shift = (eta > 0 ? eta_bound : -eta_bound) - eta;
                   current(imu) = double(current(imu)) + shift;
                   update(imu)  = double(update(imu)) + shift;
-                  clamped      = true;
                 }
             }
-          (void)clamped;
           current.compress(VectorOperation::insert);
           update.compress(VectorOperation::insert);
         }

@@ -35,6 +35,12 @@ namespace protonfem
     prm.declare_entry("Every", "1", Patterns::Integer(1),
                       "Read out every N accepted steps; always at waveform corners, pulse "
                       "boundaries and the end.");
+    prm.declare_entry("Channel conductivity", "proton-fraction",
+                      Patterns::Selection("proton-fraction|electrons"),
+                      "proton-fraction: sigma_e(x), x = c_H/c_W, from the material's electronic "
+                      "conductivity law; electrons: sigma = q mu_e n with the modelled electron "
+                      "density n and mobility mu_e = q D_e/kT (needs 'Transport/Mobile species = "
+                      "protons, electrons').");
     prm.leave_subsection();
   }
 
@@ -44,6 +50,7 @@ namespace protonfem
     mode         = prm.get("Read-out");
     read_voltage = prm.get_double("Read voltage");
     every        = prm.get_integer("Every");
+    conductivity = prm.get("Channel conductivity");
     prm.leave_subsection();
     if (!(read_voltage > 0) || !std::isfinite(read_voltage))
       throw InputError(file, "Conductance/Read voltage", value_text(read_voltage),

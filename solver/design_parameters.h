@@ -14,6 +14,9 @@ namespace protonfem
     std::string  mode         = "auto"; ///< auto | on | off
     double       read_voltage = 0.1;    ///< V_read between drain and source [V]
     unsigned int every        = 1;      ///< read out every N accepted steps (and at corners)
+    /// proton-fraction: sigma_e(x) of the material's law; electrons: sigma =
+    /// q mu_e n from the modelled electron density (Mobile species with electrons).
+    std::string conductivity = "proton-fraction";
 
     static void declare(dealii::ParameterHandler &prm);
     void        parse(dealii::ParameterHandler &prm, const std::string &file);

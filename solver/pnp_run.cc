@@ -45,6 +45,18 @@ namespace protonfem
       return s.str();
     }
 
+    /// sigma = k x for the read-out with 'Channel conductivity = electrons'
+    /// (x = n / c_W, k = q^2 D_e c_W / kT: drift conductivity q mu_e n).
+    class ElectronDriftConductivity final : public ElectronicConductivityLaw
+    {
+    public:
+      explicit ElectronDriftConductivity(const double k) : k(k) {}
+      double conductivity(const double x) const override { return k * x; }
+
+    private:
+      double k;
+    };
+
     /// Per-layer model in scaled units, and the scaling itself.
     std::vector<RegionModel> build_regions(const RunParameters &p, Scaling &scaling)
     {
@@ -228,6 +240,10 @@ namespace protonfem
                        "a mesh with a contact besides the gate (source/drain, or 'Geometry/Back "
                        "contact = true' in 1D, where the back contact under the channel is its "
                        "ohmic contact): without one the device floats with the gate");
+    if (p.readout.conductivity == "electrons" && !pp.electrons)
+      throw InputError(p.deck_file, "Conductance/Channel conductivity", "electrons",
+                       "'proton-fraction' unless 'Transport/Mobile species = protons, electrons' "
+                       "(the read-out then needs the modelled electron density)");
     if (pp.mass_lumping == "on" && p.electrostatics.fe_degree != 1)
       throw InputError(p.deck_file, "Transport/Mass lumping", "on",
                        "'off' with 'Electrostatics/Finite element degree' = " +
@@ -429,6 +445,7 @@ namespace protonfem
       }
 
     // Conductance read-out: layers with an electronic conductivity law.
+    const bool by_electrons = p.readout.conductivity == "electrons";
     std::vector<std::shared_ptr<const ElectronicConductivityLaw>> laws(n_layers);
     std::vector<double>                                           tungsten(n_layers, 0.0);
     bool                                                          any_conducting = false;
@@ -444,6 +461,15 @@ namespace protonfem
         laws[i]        = ElectronicConductivityLaw::create(m);
         tungsten[i]    = m.value(property_names::tungsten_site_density);
         any_conducting = true;
+        if (by_electrons && regions[i].electrons)
+          {
+            // sigma = q mu_e n = (q^2 D_e / kT) c_W x with x = n / c_W: the
+            // read-out is given the electron density instead of the protons'.
+            const double d_e = regions[i].electrons->diffusivity * scaling.diffusivity;
+            laws[i] = std::make_shared<ElectronDriftConductivity>(
+                constants::elementary_charge * constants::elementary_charge * d_e * tungsten[i] /
+                (constants::boltzmann * p.temperature));
+          }
       }
     const bool has_contacts =
         dim == 1 || (present.count(boundary_ids::source) && present.count(boundary_ids::drain));
@@ -466,7 +492,10 @@ namespace protonfem
       TimerOutput::Scope scope(timer, "conductance read-out");
       return readout
           .compute([&](const auto &cell, const auto &quadrature, auto &density) {
-            solver.proton_density(cell, quadrature, density);
+            if (by_electrons)
+              solver.electron_density(cell, quadrature, density);
+            else
+              solver.proton_density(cell, quadrature, density);
           })
           .conductance;
     };
@@ -1062,6 +1091,7 @@ namespace protonfem
                                               : JsonValue())
         .add("gate_stern_thickness_m", pp.gate_stern_thickness)
         .add("channel_interface", pp.channel_interface)
+        .add("conductance_model", p.readout.conductivity)
         .add("mobile_species", pp.electrons ? "protons, electrons" : "protons")
         .add("channel_interface_rate_constant_m_s",
              pp.channel_interface == "butler-volmer" ? JsonValue(pp.channel_interface_rate_constant)

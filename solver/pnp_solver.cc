@@ -1970,6 +1970,27 @@ namespace protonfem
       density[q] = r.hosts_protons ? r.density(mu[q], phi[q]) * scaling.density : 0.0;
   }
 
+  template <int dim>
+  void
+  PNPSolver<dim>::electron_density(const typename Triangulation<dim>::active_cell_iterator &tria_cell,
+                                   const Quadrature<dim> &quadrature,
+                                   std::vector<double>   &density) const
+  {
+    const typename DoFHandler<dim>::active_cell_iterator cell(&tria, tria_cell->level(),
+                                                              tria_cell->index(), &dofs);
+    const RegionModel *e = regions.at(cell->material_id()).electrons.get();
+    density.assign(quadrature.size(), 0.0);
+    if (e == nullptr)
+      return;
+    FEValues<dim>       fv(fe, quadrature, update_values);
+    std::vector<double> phi(quadrature.size()), mu(quadrature.size());
+    fv.reinit(cell);
+    fv[phi_c].get_function_values(ghosted, phi);
+    fv[FEValuesExtractors::Scalar(e->mu_component)].get_function_values(ghosted, mu);
+    for (unsigned int q = 0; q < quadrature.size(); ++q)
+      density[q] = e->density(mu[q], phi[q]) * scaling.density;
+  }
+
   template <int dim> PNPObservables PNPSolver<dim>::observables(const double time) const
   {
     PNPObservables o;

@@ -173,6 +173,10 @@ namespace protonfem
     void   proton_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
                           const dealii::Quadrature<dim>                                   &quadrature,
                           std::vector<double> &density) const;
+    /// The same for the electrons (0 in layers without them).
+    void   electron_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
+                            const dealii::Quadrature<dim>                                   &quadrature,
+                            std::vector<double> &density) const;
     double n_dofs() const { return dofs.n_dofs(); }
     /// Equation, layer and position of a DoF (collective: every rank calls).
     DofLocation locate(dealii::types::global_dof_index dof) const;

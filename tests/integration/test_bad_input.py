@@ -327,6 +327,10 @@ expect("electrons_without_contact", ["deck.prm", "Transport/Mobile species", "co
                                                   ("electrolyte", "PSG", 10e-9, 0.1e-9, "full")],
                                    geometry={"Back contact": "false"}, output_dir=out)
        + "\n".join(EL + ("  set Mobile species = protons, electrons", "end")) + "\n")
+expect("conductance_from_electrons_without_electrons", ["deck.prm", "Conductance/Channel conductivity",
+                                                       "electrons", "Mobile species"], stage="mesh",
+       build=with_lines("set Problem = pnp", "subsection Conductance", "  set Channel conductivity = electrons",
+                        "end"))
 
 expect("mass_lumping_with_q2", ["deck.prm", "Transport/Mass lumping", "on", "Finite element degree", "Q1"],
        build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end",

@@ -24,7 +24,12 @@ Part C (the reference device). inputs/reference_device_1d.prm (3 V, four alterna
 electrons and the back contact under the WO3 as its ohmic contact: the run completes, protons enter
 the channel in pulse 1 and electrons come in through the contact. Printed: the proton and electron
 balance after pulse 1, and the charge and energy per pulse against the equipotential ('conductor')
-channel (docs/verification.md)."""
+channel (docs/verification.md).
+
+Part D (conductance from the electrons, 'Conductance/Channel conductivity = electrons'). A WO3
+channel alone at equilibrium holds n = n0 everywhere: G = q mu_e n0 W t / L (mu_e = q D_e/kT) to
+1e-8, 1D sheet and 2D with end contacts on 1 and 2 ranks. Printed: Delta G per pulse of the
+reference device from the electrons against the sigma_e(x) law."""
 import math
 import os
 from common import *
@@ -131,11 +136,11 @@ for key in ("protons_channel", "electrons_channel", "gate_metal_charge_C"):
 # Part C: the 1D reference device with electrons and an ohmic back contact.
 out_e = os.path.join(folder, "reference_electrons")
 out_c = os.path.join(folder, "reference_conductor")
-deck = os.path.join(SOURCE, "inputs", "reference_device_1d.prm")
-run_ok(["run", deck, "--set", "Transport/Mobile species=protons, electrons", "--set",
+deck_ref = os.path.join(SOURCE, "inputs", "reference_device_1d.prm")
+run_ok(["run", deck_ref, "--set", "Transport/Mobile species=protons, electrons", "--set",
         "Transport/Channel electrostatics=dielectric", "--set", "Geometry/Back contact=true",
         "--set", f"Output/Directory={out_e}"])
-run_ok(["run", deck, "--set", f"Output/Directory={out_c}"])
+run_ok(["run", deck_ref, "--set", f"Output/Directory={out_c}"])
 se, sc = summary(out_e), summary(out_c)
 check(abs(se["end_time_s"] - 40e-9) < 1e-20, f"reference device with electrons: four pulses run "
                                                f"({se['steps']} steps)")
@@ -155,5 +160,35 @@ print("pulse | charge into channel [C] electrons / conductor | energy [J] electr
 for a, b in zip(pe, pc):
     print(f"{int(a['pulse'])} | {a['channel_charge_C']:.4e} / {b['channel_charge_C']:.4e} | "
           f"{a['energy_J']:.4e} / {b['energy_J']:.4e}")
+# Part D: conductance from the electrons ('Conductance/Channel conductivity = electrons'): a WO3
+# channel alone at equilibrium has n = n0 everywhere, so G = q mu_e n0 W t / L exactly
+# (mu_e = q D_e / kT, D_e from the database's Arrhenius law), 1D sheet and 2D with end contacts.
+KB = 1.380649e-23
+D_E = material_value("WO3", "Electron diffusivity prefactor") * math.exp(
+    -material_value("WO3", "Electron activation energy") * Q / (KB * 300))
+N0_DB = material_value("WO3", "Electron density")
+LC, WC, TC = 150e-9, 50e-9, 30e-9
+g_exact = Q * Q * D_E / (KB * 300) * N0_DB * WC * TC / LC
+for dim, np_ in ((1, 1), (2, 1), (2, 2)):
+    out = os.path.join(folder, f"conductance_{dim}d_{np_}")
+    deck = write(out + ".prm", pnp_deck(
+        [("channel", "WO3", TC, 0.5e-9, "full")], dim=dim, output_dir=out,
+        geometry={"Device length": repr(LC), "Device width": repr(WC), "Lateral cell size": "10e-9",
+                  "Gate x min": "0", "Gate x max": repr(LC), "Gate y min": "0", "Gate y max": repr(WC),
+                  "Contact placement": "ends", "Back contact": "true" if dim == 1 else "false",
+                  "Max vertical cell size": "2e-9"},
+        transport=dict(ELECTRONS, **{"Gate proton exchange": "blocking"}))
+        + "subsection Conductance\n  set Channel conductivity = electrons\nend\n")
+    run_ok(["run", deck], np=np_)
+    g = summary(out)["design"]["conductance_initial_S"]
+    check(rel(g, g_exact) < 1e-8, f"{dim}D, {np_} rank(s): G from the electrons {g:.12e} S = q mu_e n0 W t/L "
+                                  f"{g_exact:.12e} S (rel. error {rel(g, g_exact):.1e})")
+out_g = os.path.join(folder, "reference_electrons_conductance")
+run_ok(["run", deck_ref, "--set", "Transport/Mobile species=protons, electrons", "--set",
+        "Transport/Channel electrostatics=dielectric", "--set", "Geometry/Back contact=true",
+        "--set", "Conductance/Channel conductivity=electrons", "--set", f"Output/Directory={out_g}"])
+pg = read_csv(os.path.join(out_g, "device_pulses.csv"))
+print("reference device, delta G per pulse [S]: sigma from the electrons / sigma_e(x) law: " +
+      ", ".join(f"{a['delta_conductance_S']:.3e} / {b['delta_conductance_S']:.3e}" for a, b in zip(pg, pe)))
 table.print()
 finish()

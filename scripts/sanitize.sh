@@ -68,6 +68,13 @@ run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/reference_2
   --set "Geometry/Layer channel/Interface cell size=0.1e-9" \
   --set "Time stepping/Max steps=5" --set "Transport/Linear solver=gmres" \
   --set "Transport/Preconditioner=fieldsplit-amg" --set "Output/Write fields=false"
+# Electrons as a second species: 1D through the first pulse's rise (back contact, G from the
+# electrons, a checkpoint), and 2D with source/drain contacts, HDF5 fields with electron_density.
+run run inputs/reference_device_1d_electrons.prm --set "Output/Directory=$WORK/electrons_1d" \
+  --set "Time stepping/End time=2e-9" --set "Checkpoint/Every steps=50"
+run run inputs/reference_device_2d.prm --set "Output/Directory=$WORK/electrons_2d" \
+  --set "Time stepping/Max steps=20" --set "Transport/Mobile species=protons, electrons" \
+  --set "Transport/Channel electrostatics=dielectric" --set "Time stepping/Snapshot times=0"
 # A 1D sweep (2 points, 2 groups of 1 rank).
 sed -e "s#set Directory = sweep_out#set Directory = $WORK/sweep#" \
     -e "s#set Values 1 = 5e-9, 10e-9, 20e-9, 40e-9#set Values 1 = 10e-9#" \

@@ -149,10 +149,8 @@ namespace protonfem
               e->proton_charge = true;
               e->c0           = m.value(electron_density) / c_ref;
               e->c_max        = m.value(electron_site_density) / c_ref;
-              e->diffusivity  = m.value(electron_diffusivity_prefactor) *
-                               std::exp(-m.value(electron_activation_energy) *
-                                        constants::electron_volt /
-                                        (constants::boltzmann * p.temperature)) /
+              e->diffusivity  = arrhenius(m.value(electron_diffusivity_prefactor),
+                                         m.value(electron_activation_energy), p.temperature) /
                                d_ref;
               e->mu_component = component;
               regions[i].electrons     = e;

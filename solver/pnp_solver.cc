@@ -1952,43 +1952,24 @@ namespace protonfem
   }
 
   template <int dim>
-  void
-  PNPSolver<dim>::proton_density(const typename Triangulation<dim>::active_cell_iterator &tria_cell,
-                                 const Quadrature<dim> &quadrature,
-                                 std::vector<double>   &density) const
+  void PNPSolver<dim>::species_density(
+      const typename Triangulation<dim>::active_cell_iterator &tria_cell,
+      const Quadrature<dim> &quadrature, const bool electrons, std::vector<double> &density) const
   {
     const typename DoFHandler<dim>::active_cell_iterator cell(&tria, tria_cell->level(),
                                                               tria_cell->index(), &dofs);
-    FEValues<dim>                                        fv(fe, quadrature, update_values);
-    std::vector<double> phi(quadrature.size()), mu(quadrature.size());
-    fv.reinit(cell);
     const RegionModel &r = regions.at(cell->material_id());
-    fv[phi_c].get_function_values(ghosted, phi);
-    fv[FEValuesExtractors::Scalar(r.mu_component)].get_function_values(ghosted, mu);
-    density.resize(quadrature.size());
-    for (unsigned int q = 0; q < quadrature.size(); ++q)
-      density[q] = r.hosts_protons ? r.density(mu[q], phi[q]) * scaling.density : 0.0;
-  }
-
-  template <int dim>
-  void
-  PNPSolver<dim>::electron_density(const typename Triangulation<dim>::active_cell_iterator &tria_cell,
-                                   const Quadrature<dim> &quadrature,
-                                   std::vector<double>   &density) const
-  {
-    const typename DoFHandler<dim>::active_cell_iterator cell(&tria, tria_cell->level(),
-                                                              tria_cell->index(), &dofs);
-    const RegionModel *e = regions.at(cell->material_id()).electrons.get();
+    const RegionModel *s = electrons ? r.electrons.get() : (r.hosts_protons ? &r : nullptr);
     density.assign(quadrature.size(), 0.0);
-    if (e == nullptr)
+    if (s == nullptr)
       return;
     FEValues<dim>       fv(fe, quadrature, update_values);
     std::vector<double> phi(quadrature.size()), mu(quadrature.size());
     fv.reinit(cell);
     fv[phi_c].get_function_values(ghosted, phi);
-    fv[FEValuesExtractors::Scalar(e->mu_component)].get_function_values(ghosted, mu);
+    fv[FEValuesExtractors::Scalar(s->mu_component)].get_function_values(ghosted, mu);
     for (unsigned int q = 0; q < quadrature.size(); ++q)
-      density[q] = e->density(mu[q], phi[q]) * scaling.density;
+      density[q] = s->density(mu[q], phi[q]) * scaling.density;
   }
 
   template <int dim> PNPObservables PNPSolver<dim>::observables(const double time) const

@@ -169,14 +169,18 @@ namespace protonfem
 
     PNPObservables observables(double time) const;
     /// Proton density [m^-3] of the present solution at the points of
-    /// @p quadrature on a locally owned @p cell of a proton-hosting layer.
-    void   proton_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
-                          const dealii::Quadrature<dim>                                   &quadrature,
-                          std::vector<double> &density) const;
+    /// @p quadrature on a locally owned @p cell (0 in layers without protons).
+    void proton_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
+                        const dealii::Quadrature<dim> &quadrature, std::vector<double> &density) const
+    {
+      species_density(cell, quadrature, false, density);
+    }
     /// The same for the electrons (0 in layers without them).
-    void   electron_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
-                            const dealii::Quadrature<dim>                                   &quadrature,
-                            std::vector<double> &density) const;
+    void electron_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
+                          const dealii::Quadrature<dim> &quadrature, std::vector<double> &density) const
+    {
+      species_density(cell, quadrature, true, density);
+    }
     double n_dofs() const { return dofs.n_dofs(); }
     /// Equation, layer and position of a DoF (collective: every rank calls).
     DofLocation locate(dealii::types::global_dof_index dof) const;
@@ -203,6 +207,11 @@ namespace protonfem
     const Scaling                            &scales() const { return scaling; }
 
   private:
+    /// Density [m^-3] of the layer's protons or electrons at the points of
+    /// @p quadrature (0 where the layer has none).
+    void species_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,
+                         const dealii::Quadrature<dim> &quadrature, bool electrons,
+                         std::vector<double> &density) const;
     void apply_dirichlet_values(dealii::PETScWrappers::MPI::Vector &y, double time) const;
     /// Assemble J and -R for BDF weights (a0, a1, a2) / dt.
     void         assemble(double a0, double a1, double a2, double dt);

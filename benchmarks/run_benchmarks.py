@@ -19,6 +19,7 @@ the issue's targets evaluated on the measured numbers.
 usage:
   /usr/bin/python3 benchmarks/run_benchmarks.py [--refinements 0,1,2] [--ranks 1,2]
       [--steps 5] [--solvers amg,block-jacobi] [--name pnp_scaling]
+      [--set "Transport/DoF ordering=cells" ...]
 Each run's deck, log and summary stay in output/benchmarks/<run>/.
 """
 import argparse
@@ -70,6 +71,9 @@ def main():
                     help="PNP preconditioners for GMRES (amg, fieldsplit-amg, block-jacobi) "
                          "or 'direct' (MUMPS)")
     ap.add_argument("--name", default="pnp_scaling", help="stem of the result files")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="deck override for the PNP runs (repeatable), e.g. "
+                         "'Transport/DoF ordering=cells' to measure before/after a change")
     ap.add_argument("--timeout", type=float, default=6 * 3600, help="per run [s]")
     args = ap.parse_args()
 
@@ -111,6 +115,9 @@ def main():
                 else:
                     o["Transport/Linear solver"] = "gmres"
                     o["Transport/Preconditioner"] = solver
+                for kv in args.set:
+                    k, _, v = kv.partition("=")
+                    o[k] = v
                 print(f"[{tag}] PNP, {args.steps} steps, {solver} ...", flush=True)
                 s = run(ranks, o, os.path.join(work, f"{tag}_pnp_{solver}"), args.timeout)
                 t, c = s["timings_s"], s["time_step_cost"]

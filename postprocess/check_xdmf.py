@@ -15,9 +15,13 @@ if len(sys.argv) != 2:
 reader = OpenDataFile(sys.argv[1])
 if reader is None:
     sys.exit(f"ParaView cannot open {sys.argv[1]}")
-reader.UpdatePipeline()
+# A time series (PNP snapshots) is read at its first time; without a time
+# the reader returns an empty data set for a temporal collection.
+times = getattr(reader, "TimestepValues", None)
+times = [] if times is None else [times] if isinstance(times, float) else list(times)
+reader.UpdatePipeline(times[0]) if times else reader.UpdatePipeline()
 info = reader.GetDataInformation()
-result = {"reader": reader.GetXMLName(), "points": info.GetNumberOfPoints(),
+result = {"reader": reader.GetXMLName(), "times": times, "points": info.GetNumberOfPoints(),
           "cells": info.GetNumberOfCells(), "point_arrays": {}, "cell_arrays": {}}
 for kind, arrays in (("point_arrays", reader.PointData), ("cell_arrays", reader.CellData)):
     for name in arrays.keys():

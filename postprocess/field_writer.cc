@@ -1,6 +1,7 @@
 #include "field_writer.h"
 
 #include "atomic_file.h"
+#include "hdf5_patch_writer.h"
 #include "line_writer.h"
 
 #include <deal.II/base/mpi.h>
@@ -75,16 +76,13 @@ namespace protonfem
     out.build_patches(dofs.get_fe().degree);
 
     // Vertices are not merged: E, region and rank jump across cell faces and
-    // would be averaged (wrongly) at shared vertices otherwise.
-    DataOutBase::DataOutFilter filter(DataOutBase::DataOutFilterFlags(false, true));
-    out.write_filtered_data(filter);
-
+    // would be averaged (wrongly) at shared vertices otherwise
+    // (hdf5_patch_writer.h: why not deal.II's HDF5 writer).
     const std::string h5    = (std::filesystem::path(directory) / (base + ".h5")).string();
     const std::string xdmf  = (std::filesystem::path(directory) / (base + ".xdmf")).string();
     const std::string h5tmp = temporary_name(h5), xdmftmp = temporary_name(xdmf);
-    out.write_hdf5_parallel(filter, h5tmp, comm);
     // The XDMF refers to the final HDF5 name, relative, so the folder can move.
-    std::vector<XDMFEntry> entries{out.create_xdmf_entry(filter, base + ".h5", time, comm)};
+    std::vector<XDMFEntry> entries{write_patches_hdf5(out, h5tmp, base + ".h5", time, comm)};
     out.write_xdmf_file(entries, xdmftmp, comm);
     MPI_Barrier(comm);
     if (my_rank == 0)

@@ -1,6 +1,7 @@
 #include "pnp_field_writer.h"
 
 #include "atomic_file.h"
+#include "hdf5_patch_writer.h"
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -196,12 +197,11 @@ namespace protonfem
         out.add_data_vector(region, "region_id", DataOut<dim>::type_cell_data);
         out.add_data_vector(rank, "mpi_rank", DataOut<dim>::type_cell_data);
         out.build_patches(dofs.get_fe().degree);
-        DataOutBase::DataOutFilter filter(DataOutBase::DataOutFilterFlags(false, true));
-        out.write_filtered_data(filter);
         const std::string h5name = base + stem + ".h5";
         const std::string h5     = (fs::path(directory) / h5name).string();
-        out.write_hdf5_parallel(filter, temporary_name(h5), comm);
-        entries.push_back(out.create_xdmf_entry(filter, h5name, time, comm));
+        // Vertices are not merged (densities, E, region and rank jump across
+        // faces); hdf5_patch_writer.h says why not deal.II's HDF5 writer.
+        entries.push_back(write_patches_hdf5(out, temporary_name(h5), h5name, time, comm));
         const std::string xdmf = (fs::path(directory) / (base + "_fields.xdmf")).string();
         out.write_xdmf_file(entries, temporary_name(xdmf), comm);
         MPI_Barrier(comm);

@@ -224,6 +224,16 @@ namespace protonfem
     const auto tria         = create_device_mesh<dim>(g, p.deck_file, comm);
     const double mesh_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - mesh_started).count();
+    // Where the memory goes: resident size (max over ranks) after each stage,
+    // and the high-water mark around the first field snapshot, which is
+    // allocated on top of the solver's matrices (docs/performance.md).
+    JsonObject memory_stages;
+    const auto mark_memory = [&](const std::string &stage, const bool high_water) {
+      Utilities::System::MemoryStats m;
+      Utilities::System::get_memory_stats(m);
+      memory_stages.add(stage, Utilities::MPI::max((high_water ? m.VmHWM : m.VmRSS) / 1024.0, comm));
+    };
+    mark_memory("after_mesh", false);
     const auto present = boundary_ids_present(*tria, comm);
     cells_per_layer(*tria, g, p.deck_file, comm);
     if (!present.count(boundary_ids::gate))
@@ -375,6 +385,7 @@ namespace protonfem
     PNPSolver<dim> solver(*tria, e.fe_degree, regions, scaling, pp, voltage, reservoir,
                           pp.channel_potential, timer, pcout);
     solver.setup();
+    mark_memory("after_setup", false);
     {
       std::vector<std::string> names;
       for (const auto &layer : g.layers)
@@ -441,6 +452,7 @@ namespace protonfem
         pcout << "  equilibrium at V_gate = " << waveform.value(0) << " V: " << relax
               << " pseudo-time steps" << std::endl;
       }
+    mark_memory("after_initial_state", false);
 
     // Conductance read-out: layers with an electronic conductivity law.
     const bool by_electrons = p.readout.conductivity == "electrons";
@@ -521,7 +533,12 @@ namespace protonfem
           if (p.output.write_fields)
             {
               TimerOutput::Scope scope(timer, "output");
+              const bool first = fields_file.empty();
+              if (first)
+                mark_memory("peak_before_first_snapshot", true);
               fields_file = writer.write(solver, t);
+              if (first)
+                mark_memory("peak_after_first_snapshot", true);
             }
           ++next_snapshot;
         }
@@ -1116,6 +1133,7 @@ namespace protonfem
                                                            : "gmres + " + pp.preconditioner)
         .add("timings_s", timings)
         .add("peak_memory_MiB_max_rank", peak_memory_mib)
+        .add("memory_MiB_max_rank", memory_stages)
         .add("bytes_per_dof", peak_memory_mib * 1048576.0 *
                                   Utilities::MPI::n_mpi_processes(comm) / solver.n_dofs())
         .add("wall_s", wall())

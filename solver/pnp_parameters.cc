@@ -113,6 +113,14 @@ namespace protonfem
         "(density n0 at the contact potential) and the channel's potential is solved "
         "(needs 'Channel electrostatics = dielectric').");
     prm.declare_entry(
+        "Electron transport", "drift-diffusion", Patterns::Selection("drift-diffusion|quasi-static"),
+        "With 'Mobile species = protons, electrons'. drift-diffusion: the electrons move by "
+        "their own Nernst-Planck equation; quasi-static: they are in equilibrium with the "
+        "contacts at every instant (electrochemical potential uniform at the contacts' level, "
+        "density n_max/(1 + exp(-(mu_e + phi/V_T))) in Poisson): the limit of fast electrons, "
+        "valid when the channel's diffusion time L^2/D_e is short against the pulse edges "
+        "(docs/numerics.md); needs the electron contacts at one voltage.");
+    prm.declare_entry(
         "Channel potential", "0", Patterns::Double(-1e3, 1e3),
         "Electron Fermi potential of the channel [V] (the source/drain bias during programming).");
     prm.declare_entry(
@@ -213,6 +221,7 @@ namespace protonfem
     channel_electrostatics = prm.get("Channel electrostatics");
     channel_potential      = prm.get_double("Channel potential");
     const std::string species_text = prm.get("Mobile species");
+    electron_transport     = prm.get("Electron transport");
     initial_state          = prm.get("Initial state");
     initial_density        = prm.get("Initial proton density");
     max_newton_iterations  = prm.get_integer("Max Newton iterations");
@@ -245,6 +254,10 @@ namespace protonfem
                          "'protons' or 'protons, electrons'");
       electrons = has("electrons") == 1;
     }
+    if (electron_transport == "quasi-static" && !electrons)
+      throw InputError(file, t + "Electron transport", electron_transport,
+                       "'drift-diffusion' unless 'Mobile species = protons, electrons' (there "
+                       "are no electrons to hold in equilibrium)");
     if (electrons && channel_electrostatics == "conductor")
       throw InputError(file, t + "Channel electrostatics", channel_electrostatics,
                        "'dielectric' with 'Mobile species = protons, electrons' (the electrons "

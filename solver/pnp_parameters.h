@@ -61,6 +61,9 @@ namespace protonfem
     /// Electrons/polarons as a mobile species in the mixed-conductor
     /// (channel) layers ('Mobile species = protons, electrons').
     bool electrons = false;
+    /// drift-diffusion | quasi-static (electrons in equilibrium with the
+    /// contacts at every instant: mu_e fixed at the contacts' level).
+    std::string electron_transport = "drift-diffusion";
     double      channel_potential      = 0;           ///< [V]
     /// equilibrium: the state at t = 0 is the equilibrium at the contact
     /// potentials of t = 0 (solved); profile: protons placed by

@@ -30,6 +30,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace protonfem
@@ -346,6 +347,26 @@ namespace protonfem
     for (const auto &[id, v] : fixed)
       if (present.count(id))
         voltage[id] = [v](double) { return v; };
+    if (pp.electron_transport == "quasi-static")
+      {
+        // One electrochemical level for all electrons: the contacts must agree.
+        std::set<double> levels;
+        std::string      list;
+        for (const auto &[id, v] : fixed)
+          if (present.count(id))
+            {
+              levels.insert(v);
+              list += (list.empty() ? "" : ", ") +
+                      std::string(id == boundary_ids::source  ? "source "
+                                  : id == boundary_ids::drain ? "drain "
+                                                              : "back ") +
+                      value_text(v) + " V";
+            }
+        if (levels.size() > 1)
+          throw InputError(p.deck_file, "Transport/Electron transport", "quasi-static",
+                           "'drift-diffusion' when the electron contacts are at different "
+                           "voltages (" + list + "): quasi-static electrons have one level");
+      }
 
     // Restart: checked here, before the TimerOutput exists (see above). The
     // run state (state.bin, read by every rank) is applied below where it
@@ -1108,6 +1129,7 @@ namespace protonfem
         .add("channel_interface", pp.channel_interface)
         .add("conductance_model", p.readout.conductivity)
         .add("mobile_species", pp.electrons ? "protons, electrons" : "protons")
+        .add("electron_transport", pp.electrons ? JsonValue(pp.electron_transport) : JsonValue())
         .add("channel_interface_rate_constant_m_s",
              pp.channel_interface == "butler-volmer" ? JsonValue(pp.channel_interface_rate_constant)
                                                      : JsonValue())

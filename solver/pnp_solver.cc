@@ -286,6 +286,25 @@ namespace protonfem
                       }
                 }
       }
+    // Quasi-static electrons: mu_e is the contacts' level at every node of
+    // the layers with electrons; they carry no equation of their own and
+    // enter only through their density in Poisson.
+    electron_equilibrium_dofs.clear();
+    if (electron_component > 0 && parameters.electron_transport == "quasi-static")
+      for (const auto &cell : dofs.active_cell_iterators())
+        if (!cell->is_artificial() && regions[cell->material_id()].electrons)
+          {
+            cell->get_dof_indices(idx);
+            for (unsigned int i = 0; i < idx.size(); ++i)
+              if (fe.system_to_component_index(i).first == electron_component &&
+                  relevant.is_element(idx[i]) && !zero_constraints.is_constrained(idx[i]))
+                {
+                  zero_constraints.add_line(idx[i]);
+                  if (owned.is_element(idx[i]))
+                    electron_equilibrium_dofs.emplace_back(
+                        idx[i], regions[cell->material_id()].electrons.get());
+                }
+          }
     // Electronic conductors (mixed-conductor layers in 'conductor' mode) are
     // equipotentials at the channel potential: all their phi-DoFs are fixed.
     conductor_phi_dofs = IndexSet(dofs.n_dofs());
@@ -455,6 +474,16 @@ namespace protonfem
       {
         const double v = contact_voltage.at(id)(time) / vt;
         for (const auto &[i, s] : list)
+          y(i) = s->potential_for(s->c0, v);
+      }
+    if (!electron_equilibrium_dofs.empty())
+      {
+        // All electron contacts share one voltage (checked with the deck).
+        double v = 0;
+        for (const auto &[id, f] : contact_voltage)
+          if (id != boundary_ids::gate)
+            v = f(time) / vt;
+        for (const auto &[i, s] : electron_equilibrium_dofs)
           y(i) = s->potential_for(s->c0, v);
       }
     for (const auto &[i, node] : manufactured_boundary)

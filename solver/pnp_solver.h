@@ -294,6 +294,11 @@ namespace protonfem
     std::map<dealii::types::boundary_id,
              std::vector<std::pair<dealii::types::global_dof_index, const RegionModel *>>>
         electron_contact_dofs;
+    /// 'Electron transport = quasi-static': every other owned electron mu-DoF
+    /// of the layers with electrons, fixed at the contacts' level like the
+    /// contact DoFs (no Nernst-Planck row).
+    std::vector<std::pair<dealii::types::global_dof_index, const RegionModel *>>
+        electron_equilibrium_dofs;
 
     dealii::IndexSet   mu_owned;              ///< the first entries of mu_nodes, as a set
     dealii::IndexSet   interface_mu; ///< owned mu-DoFs (both sides) at a finite-rate channel interface

@@ -327,6 +327,15 @@ expect("electrons_without_contact", ["deck.prm", "Transport/Mobile species", "co
                                                   ("electrolyte", "PSG", 10e-9, 0.1e-9, "full")],
                                    geometry={"Back contact": "false"}, output_dir=out)
        + "\n".join(EL + ("  set Mobile species = protons, electrons", "end")) + "\n")
+expect("electron_transport_without_electrons", ["deck.prm", "Transport/Electron transport", "quasi-static",
+                                                "'drift-diffusion' unless"],
+       build=with_lines("set Problem = pnp", "subsection Transport", "  set Electron transport = quasi-static",
+                        "end"))
+expect("quasi_static_electrons_contacts_differ", ["deck.prm", "Transport/Electron transport", "quasi-static",
+                                                  "source 0 V", "drain 0.1 V"], stage="mesh",
+       build=lambda out: deck_text(dim=2, electrostatics={"Drain voltage": "0.1"}, output_dir=out)
+       + "\n".join(EL + ("  set Mobile species = protons, electrons", "  set Electron transport = quasi-static",
+                          "end")) + "\n")
 expect("conductance_from_electrons_without_electrons", ["deck.prm", "Conductance/Channel conductivity",
                                                        "electrons", "Mobile species"], stage="mesh",
        build=with_lines("set Problem = pnp", "subsection Conductance", "  set Channel conductivity = electrons",

@@ -17,7 +17,9 @@ namespace protonfem
   namespace
   {
     // DataOut keeps the names of its components and the vector ranges
-    // protected; the HDF5 writer below needs both.
+    // protected; the HDF5 writer below needs both. The using-declarations
+    // make them nameable here, and calling them through member pointers on
+    // the DataOut itself needs no cast to a type the object is not.
     template <int dim> class PatchSource : public DataOut<dim>
     {
     public:
@@ -40,9 +42,8 @@ namespace protonfem
                                const MPI_Comm comm)
   {
     const auto &patches = out.get_patches();
-    const auto &source  = static_cast<const PatchSource<dim> &>(out);
-    const std::vector<std::string> names  = source.get_dataset_names();
-    const auto                     ranges = source.get_nonscalar_data_ranges();
+    const std::vector<std::string> names  = (out.*(&PatchSource<dim>::get_dataset_names))();
+    const auto ranges = (out.*(&PatchSource<dim>::get_nonscalar_data_ranges))();
 
     // Points and sub-cells of this rank (a patch of n subdivisions has
     // (n+1)^dim points, lexicographic, and n^dim cells).
@@ -142,12 +143,15 @@ namespace protonfem
     std::vector<bool> in_vector(names.size(), false);
     std::vector<std::tuple<unsigned int, unsigned int, std::string>> fields;
     for (const auto &r : ranges)
-      if (std::get<3>(r) == DataComponentInterpretation::component_is_part_of_vector)
-        {
-          fields.emplace_back(std::get<0>(r), std::get<1>(r) + 1, std::get<2>(r));
-          for (unsigned int c = std::get<0>(r); c <= std::get<1>(r); ++c)
-            in_vector[c] = true;
-        }
+      {
+        AssertThrow(std::get<3>(r) == DataComponentInterpretation::component_is_part_of_vector &&
+                        !std::get<2>(r).empty(),
+                    ExcMessage("write_patches_hdf5: only vector fields with one name for all "
+                               "their components are supported (field '" + std::get<2>(r) + "')"));
+        fields.emplace_back(std::get<0>(r), std::get<1>(r) + 1, std::get<2>(r));
+        for (unsigned int c = std::get<0>(r); c <= std::get<1>(r); ++c)
+          in_vector[c] = true;
+      }
     for (unsigned int c = 0; c < names.size(); ++c)
       if (!in_vector[c])
         fields.emplace_back(c, c + 1, names[c]);

@@ -12,7 +12,8 @@ a time instead of through deal.II's DataOutFilter):
 - ParaView's XDMF reader (pvpython) opens the time series and finds the
   arrays and the cells;
 - the summary records the memory ledger (resident size per stage and the
-  high-water mark around the first snapshot)."""
+  high-water mark around the first snapshot; presence only, the figures are
+  measured in benchmarks/)."""
 import json
 import os
 import re
@@ -68,7 +69,11 @@ for dim in (2, 3):
             c = f["proton_density"][()][:, 0]
             check(psg.any() and np.all(c[psg] > 0), f"{dim}D {name}: proton density > 0 in the PSG "
                   f"(min {c[psg].min():.3e} m^-3)")
-            for item in re.finditer(r'Dimensions="(\d+) (\d+)"[^>]*>\s*' + re.escape(name) + r':/(\w+)', xdmf):
+            items = list(re.finditer(r'Dimensions="(\d+) (\d+)"[^>]*>\s*' + re.escape(name) + r':/(\w+)', xdmf))
+            check(len(items) == len(f.keys()) == 9,
+                  f"{dim}D {name}: the XDMF names {len(items)} datasets, the file has {len(f.keys())} (9: "
+                  "nodes, cells, 7 fields)")
+            for item in items:
                 rows, width, ds = int(item.group(1)), int(item.group(2)), item.group(3)
                 check(ds in f and f[ds].shape == (rows, width),
                       f"{dim}D {name}: dataset {ds} {f[ds].shape if ds in f else None} as in the XDMF")
@@ -84,7 +89,7 @@ for dim in (2, 3):
     m = s.get("memory_MiB_max_rank", {})
     keys = ("after_mesh", "after_setup", "after_initial_state", "peak_before_first_snapshot",
             "peak_after_first_snapshot")
-    check(all(k in m for k in keys) and m["peak_after_first_snapshot"] <= s["peak_memory_MiB_max_rank"]
-          and m["after_mesh"] <= m["peak_after_first_snapshot"],
+    # Presence only: the figures are measurements (docs/performance.md), not test targets.
+    check(all(isinstance(m.get(k), float) and m[k] > 0 for k in keys),
           f"{dim}D: memory ledger in the summary ({m})")
 finish()

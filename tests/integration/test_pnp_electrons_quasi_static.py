@@ -44,10 +44,10 @@ for factor in (100, 10000):
     mats = materials_copy(os.path.join(folder, f"db{factor}"),
                           {"WO3": {"Electron diffusivity prefactor": (prefactor * factor, "1e-9, 10")}})
     _, dd = pulses(f"dd{factor}_3V", f"Materials directory={mats}")
+    check(len(dd) == len(qs) == 2, f"A: two pulses with D_e x {factor} ({len(dd)}) and quasi-static ({len(qs)})")
     errors[factor] = max(abs(a[k] - b[k]) / abs(b[k]) for a, b in zip(dd, qs)
                          for k in ("channel_charge_C", "gate_charge_C", "energy_J"))
     print(f"     D_e x {factor}: largest relative difference from quasi-static {errors[factor]:.3e}")
-check(len(qs) == 2, f"A: two pulses in the quasi-static run ({len(qs)})")
 check(errors[10000] < 2e-5, f"A: D_e x 1e4 within {errors[10000]:.2e} of quasi-static (< 2e-5)")
 ratio = errors[100] / errors[10000]
 check(50 <= ratio <= 200, f"A: difference falls {ratio:.1f}x for 100x D_e (first order: 100; [50, 200])")

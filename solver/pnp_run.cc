@@ -474,6 +474,10 @@ namespace protonfem
               << " pseudo-time steps" << std::endl;
       }
     mark_memory("after_initial_state", false);
+    // The equilibrium's last pseudo-steps are near-elliptic and need many
+    // GMRES iterations, whose basis vectors PETSc keeps; the pulse steps need
+    // few. Start the time loop with a fresh solver.
+    solver.release_linear_solver();
 
     // Conductance read-out: layers with an electronic conductivity law.
     const bool by_electrons = p.readout.conductivity == "electrons";
@@ -557,6 +561,9 @@ namespace protonfem
               const bool first = fields_file.empty();
               if (first)
                 mark_memory("peak_before_first_snapshot", true);
+              // The snapshot's patches and the solver state are not needed
+              // at the same time: the peak is their maximum, not their sum.
+              solver.release_linear_solver();
               fields_file = writer.write(solver, t);
               if (first)
                 mark_memory("peak_after_first_snapshot", true);

@@ -675,15 +675,23 @@ namespace protonfem
     for (unsigned int i = 0; i < n; ++i)
       sys[fe.system_to_component_index(i).first][fe.system_to_component_index(i).second] = i;
     std::vector<bool>           row_saturated(n, false);
-    // Edge-averaged mobility (Q1): the flux of a cell is D g_cell sum_d Mc_d
-    // K_d mu, K_d the d-derivative part of the cell's stiffness matrix and
-    // Mc_d a mean (per direction) of the exact edge means
-    // Mbar_ab = (c(eta_b) - c(eta_a)) / (eta_b - eta_a) of dc/deta (below).
-    // With dc/deta at quadrature points instead (Galerkin), a cell across
-    // which c changes by e^20 or more carries a flux set by its most
-    // saturated or most depleted point: the PSG/WO3 interface then blocks
-    // (docs/numerics.md).
+    // Edge-averaged mobility (Q1), the box method: the flux between two
+    // vertices a, b of a cell is D g_cell K_ab Mbar_ab (mu_b - mu_a), with
+    // K the cell's stiffness matrix integrated with the vertex (Gauss-Lobatto)
+    // rule and Mbar_ab = (c(eta_b) - c(eta_a)) / (eta_b - eta_a) the exact
+    // mean of dc/deta along the pair (below). With dc/deta at quadrature
+    // points instead (Galerkin), a cell across which c changes by e^20 or
+    // more carries a flux set by its most saturated or most depleted point:
+    // the PSG/WO3 interface then blocks (docs/numerics.md).
     const bool                       edge = parameters.mobility_average == "edge" && fe.degree == 1;
+    // The vertex rule makes K the finite-volume stiffness on box cells: only
+    // the pairs along an axis couple, each with the weight -|cell|/(2^(dim-1)
+    // h_d^2) < 0, so every pair is diffusive however thin the cell. The
+    // Gauss-rule K of a 10 nm x 0.05 nm cell couples the two ends of its
+    // long side with the wrong sign (+(1/6) h_x/h_y), which made the scheme
+    // anti-diffusive there and stalled the 2D reference device
+    // (docs/numerics.md). In 1D both rules give the same K.
+    std::unique_ptr<FEValues<dim>> vertex_values;
     // Mass lumping (Q1): the proton storage and the proton space charge are
     // taken at the nodes with the row sums of the mass matrix, so every
     // Nernst-Planck row holds only its own node's density change and every
@@ -693,18 +701,13 @@ namespace protonfem
     // unresolved accumulation layer oscillate (docs/numerics.md).
     const bool                       lump = lumped_mass();
     std::vector<double>              lumped_weight(nb);
-    // stiffness[d]: the d-derivative part of the cell's stiffness matrix.
-    std::vector<std::vector<std::vector<double>>> stiffness(
-        dim, std::vector<std::vector<double>>(nb, std::vector<double>(nb)));
     std::array<std::vector<double>, 2> dg_cell{{std::vector<double>(nb), std::vector<double>(nb)}};
     std::array<double, 2>              g_sum = {{0, 0}};
-    std::vector<double>                eta_node(nb);
-    std::vector<std::vector<double>> dmd(dim, std::vector<double>(nb));
+    std::vector<double>              eta_node(nb), flux_row(nb);
     struct Pair
     {
       unsigned int a, b;
-      double       d, log_mbar, pa, pb; ///< eta_b - eta_a, log Mbar, dlog Mbar/deta_a, _b
-      std::array<double, 3> cos2;       ///< squared direction cosines of the pair
+      double       k, log_mbar, pa, pb; ///< K_ab, log Mbar, dlog Mbar/deta_a, _b
     };
     std::vector<Pair> pairs;
     // Local index of the phi-DoF at the same node as each local DoF.
@@ -728,6 +731,10 @@ namespace protonfem
     if (finite_rate_interface)
       interface_values = std::make_unique<FEFaceValues<dim>>(
           mapping, fe, nodal_face_quadrature<dim>(fe.degree), update_values | update_JxW_values);
+    if (edge)
+      vertex_values = std::make_unique<FEValues<dim>>(mapping, fe, QGaussLobatto<dim>(2),
+                                                      update_gradients | update_JxW_values);
+    std::vector<std::vector<double>> vertex_stiffness(nb, std::vector<double>(nb));
     const GhostedArray local_view(owned, relevant);
     const LocalArray   now_array(ghosted), old_array(old_solution), older_array(older_solution);
     std::vector<double> u_now(n), u_old(n), u_older(n);
@@ -828,9 +835,16 @@ namespace protonfem
           double w_sum = 0;
           if (edge && ns > 0)
             {
-              for (auto &part : stiffness)
-                for (auto &row : part)
-                  std::fill(row.begin(), row.end(), 0.0);
+              vertex_values->reinit(cell);
+              for (unsigned int a = 0; a < nb; ++a)
+                for (unsigned int b = 0; b < nb; ++b)
+                  {
+                    double kab = 0;
+                    for (unsigned int v = 0; v < vertex_values->n_quadrature_points; ++v)
+                      kab += vertex_values->shape_grad(sys[0][a], v) *
+                             vertex_values->shape_grad(sys[0][b], v) * vertex_values->JxW(v);
+                    vertex_stiffness[a][b] = kab * L * L * jxw_scale;
+                  }
               for (unsigned int k = 0; k < ns; ++k)
                 {
                   std::fill(dg_cell[k].begin(), dg_cell[k].end(), 0.0);
@@ -891,13 +905,7 @@ namespace protonfem
                 for (unsigned int a = 0; a < nb; ++a)
                   lumped_weight[a] += val[sys[0][a]] * w;
               if (edge)
-                {
-                  for (unsigned int a = 0; a < nb; ++a)
-                    for (unsigned int b = 0; b < nb; ++b)
-                      for (unsigned int d = 0; d < dim; ++d)
-                        stiffness[d][a][b] += grad[sys[0][a]][d] * grad[sys[0][b]][d] * w;
-                  w_sum += w;
-                }
+                w_sum += w;
               for (unsigned int i = 0; i < n; ++i)
                 dir_dot[i] = dir * grad[i];
               // Nernst-Planck rows of each species. With z = -1 every
@@ -1024,96 +1032,65 @@ namespace protonfem
                 const RegionModel &s = *sp[k];
                 const unsigned int muc = s.mu_component;
                 const double       z   = s.z;
-                // One mobility per cell and direction, Mc_d = sum_ab w_ab,d
-                // Mbar_ab / sum_ab w_ab,d over the node pairs, with Mbar_ab =
-                // (c(eta_b) - c(eta_a)) / (eta_b - eta_a) the exact mean of
-                // dc/deta along the pair and w_ab,d = (eta_b - eta_a)^2 cos^2 of
-                // the pair's angle to axis d: the pairs along which c varies, in
-                // that direction, set it (in 1D it is the exact edge mean). The
-                // flux operator sum_d Mc_d K_d (K_d the d-derivative part of the
-                // stiffness matrix, each a Gram matrix) stays symmetric positive
-                // semidefinite on any cell shape (a mean per pair would make
-                // thin cells anti-diffusive along their long side), and on a
-                // 10 nm x 0.05 nm cell the vertical flux between two saturated
-                // nodes is not carried by the lateral pairs' mobility (one value
-                // for all directions was: a stiff, strongly nonlinear row at
-                // the lateral end of the PSG, docs/numerics.md).
-                // The weights have a floor of 1 (kT^2): with w = d^2 alone the
-                // mean depends on the direction of the eta differences however
-                // small they are (homogeneous of degree 0), so near a uniform
-                // cell it changes on the scale of those differences and Newton
-                // saw a non-smooth residual (the finite-difference check of the
-                // Jacobian failed there). In 1D, and per direction in a
-                // laterally uniform 2D/3D slab, every contributing pair has the
-                // same Mbar, so the floor changes nothing there.
                 // Everything in log form: log Mbar = log c_max +
-                // log(sinh(d/2)/d) - log 2 - log cosh(eta_a/2) - log cosh(eta_b/2).
-                // d eta/d mu = 1, d eta/d phi = -z.
-                constexpr double weight_floor = 1.0;
-                const double     g_cell       = g_sum[k] / w_sum;
+                // log(sinh(d/2)/d) - log 2 - log cosh(eta_a/2) - log cosh(eta_b/2),
+                // d = eta_b - eta_a; d eta/d mu = 1, d eta/d phi = -z. The
+                // pair terms carry exp(-log_top), log_top the largest log Mbar
+                // of the cell, which the row scale multiplies back.
+                const double g_cell = g_sum[k] / w_sum;
                 for (unsigned int a = 0; a < nb; ++a)
                   eta_node[a] = s.eta(u_now[sys[muc][a]], u_now[sys[0][a]]);
-                double log_top = -1e300;
+                double log_top = -1e300, k_top = 0;
+                for (unsigned int a = 0; a < nb; ++a)
+                  k_top = std::max(k_top, std::abs(vertex_stiffness[a][a]));
                 pairs.clear();
                 for (unsigned int a = 0; a < nb; ++a)
                   for (unsigned int b = a + 1; b < nb; ++b)
                     {
+                      // The pairs across a box's diagonals have K_ab = 0.
+                      if (std::abs(vertex_stiffness[a][b]) <= 1e-12 * k_top)
+                        continue;
                       const double d = eta_node[b] - eta_node[a];
                       const double l = std::log(s.c_max) + log_sinhc(d) - std::log(2.0) -
                                        log_cosh(0.5 * eta_node[a]) - log_cosh(0.5 * eta_node[b]);
                       const double q = dlog_sinhc(d);
-                      Pair p{a, b, d, l, -q - 0.5 * std::tanh(0.5 * eta_node[a]),
-                             q - 0.5 * std::tanh(0.5 * eta_node[b]), {}};
-                      // Q1: scalar shape function a sits at vertex a.
-                      const Tensor<1, dim> e = cell->vertex(b) - cell->vertex(a);
-                      for (unsigned int d = 0; d < dim; ++d)
-                        p.cos2[d] = e[d] * e[d] / e.norm_square();
-                      pairs.push_back(p);
+                      pairs.push_back(Pair{a, b, vertex_stiffness[a][b], l,
+                                           -q - 0.5 * std::tanh(0.5 * eta_node[a]),
+                                           q - 0.5 * std::tanh(0.5 * eta_node[b])});
                       log_top = std::max(log_top, l);
                     }
-                // Mc_d = exp(log_top) * m[d], dMc_d/deta_c = exp(log_top) * dmd[d][c].
-                std::array<double, 3> m = {{0, 0, 0}};
-                for (unsigned int d = 0; d < dim; ++d)
+                // The weak form of -div(D g M grad mu) in row a: since the
+                // rows of K sum to zero, sum_b K_ab M mu_b becomes
+                // R_a = sum_b K_ab Mbar_ab (mu_b - mu_a) with one mean per pair.
+                std::fill(flux_row.begin(), flux_row.end(), 0.0);
+                for (const auto &e : pairs)
                   {
-                    double num = 0, den = 0;
-                    for (const auto &e : pairs)
+                    const double t   = e.k * std::exp(e.log_mbar - log_top);
+                    const double dmu = u_now[sys[muc][e.b]] - u_now[sys[muc][e.a]];
+                    for (const unsigned int row : {e.a, e.b})
                       {
-                        const double w = e.cos2[d] * (e.d * e.d + weight_floor);
-                        num += w * std::exp(e.log_mbar - log_top);
-                        den += w;
-                      }
-                    m[d] = num / den;
-                    std::fill(dmd[d].begin(), dmd[d].end(), 0.0);
-                    for (const auto &e : pairs)
-                      {
-                        const double mb = std::exp(e.log_mbar - log_top), c2 = e.cos2[d];
-                        const double w  = c2 * (e.d * e.d + weight_floor);
-                        // d/deta_a of w is -2 d cos^2, of Mbar is Mbar * pa.
-                        dmd[d][e.a] += (-2 * c2 * e.d * (mb - m[d]) + w * mb * e.pa) / den;
-                        dmd[d][e.b] += (2 * c2 * e.d * (mb - m[d]) + w * mb * e.pb) / den;
+                        const unsigned int other = row == e.a ? e.b : e.a;
+                        const unsigned int i     = sys[muc][row];
+                        const double       scale =
+                            s.diffusivity * g_cell * std::exp(row_ell[i] + log_top);
+                        // f = K_ab Mbar_ab (mu_other - mu_row); Mbar depends on
+                        // eta_a and eta_b (d log Mbar/d eta = pa, pb).
+                        const double f = (row == e.a ? 1.0 : -1.0) * t * dmu;
+                        flux_row[row] += scale * f;
+                        cell_matrix(i, sys[muc][row]) -= scale * t;
+                        cell_matrix(i, sys[muc][other]) += scale * t;
+                        cell_matrix(i, sys[muc][e.a]) += scale * f * e.pa;
+                        cell_matrix(i, sys[muc][e.b]) += scale * f * e.pb;
+                        cell_matrix(i, sys[0][e.a]) -= z * scale * f * e.pa;
+                        cell_matrix(i, sys[0][e.b]) -= z * scale * f * e.pb;
                       }
                   }
                 for (unsigned int a = 0; a < nb; ++a)
                   {
-                    const unsigned int i     = sys[muc][a];
-                    const double scale = s.diffusivity * g_cell * std::exp(row_ell[i] + log_top);
-                    double       res   = 0;
-                    for (unsigned int d = 0; d < dim; ++d)
-                      {
-                        double flow = 0; // sum_b K_d,ab mu_b
-                        for (unsigned int b = 0; b < nb; ++b)
-                          flow += stiffness[d][a][b] * u_now[sys[muc][b]];
-                        res += scale * m[d] * flow;
-                        for (unsigned int c = 0; c < nb; ++c)
-                          {
-                            cell_matrix(i, sys[muc][c]) +=
-                                scale * (m[d] * stiffness[d][a][c] + flow * dmd[d][c]);
-                            cell_matrix(i, sys[0][c]) -= z * scale * flow * dmd[d][c];
-                          }
-                      }
-                    cell_rhs(i) -= res;
+                    const unsigned int i = sys[muc][a];
+                    cell_rhs(i) -= flux_row[a];
                     for (unsigned int c = 0; c < nb; ++c)
-                      cell_matrix(i, sys[0][c]) += res * dg_cell[k][c] / w_sum / g_cell;
+                      cell_matrix(i, sys[0][c]) += flux_row[a] * dg_cell[k][c] / w_sum / g_cell;
                   }
               }
           if (gate_faces && cell->at_boundary())

@@ -1,0 +1,57 @@
+"""The 2D reference device at 1 V/nm (inputs/reference_device_2d.prm at 10 V on
+10 nm PSG: two 5 ns pulses of alternating sign) with the edge (box) mobility,
+on 2 ranks: the regime where layers empty and refill and where naive PNP
+schemes stall. Before the seventh session of 2026-11-29 the edge scheme's
+Gauss-rule stiffness was anti-diffusive along the thin interface cells and
+this device stalled in the second pulse already at 3 V (docs/numerics.md);
+the vertex-rule (finite-volume) stiffness runs it.
+
+Asserted:
+- the run completes both pulses (exit 0, end time 20 ns, two rows in the
+  pulse table), pulse 1 moves protons into the WO3 and pulse 2 takes them out;
+- the hard regime is reached: during the -10 V pulse the PSG is emptied below
+  1e-15 of its c0 and the WO3 below 1e-100 m^-3 somewhere, and the PSG refills
+  to above 1e-6 c0 by the end;
+- proton balance with the open gate: at every step the protons in the device
+  minus the initial ones equal the charge injected from the gate reservoir
+  over q, to 1e-10 of the initial number (measured 9e-15 on 1 rank);
+- positivity: every minimum density in the time series is > 0.
+The conductance read-out is switched off (it does not enter the solution)."""
+import csv
+import os
+from common import *
+
+Q = 1.602176634e-19
+folder = scratch("pnp_2d_high_field")
+out = os.path.join(folder, "out")
+deck = os.path.join(SOURCE, "inputs", "reference_device_2d.prm")
+run_ok(["run", deck, "--set", "Transport/Mobility average=edge",
+        "--set", "Time stepping/Gate waveform/Amplitude=10", "--set", "Conductance/Read-out=off",
+        "--set", "Time stepping/Snapshot times=0", "--set", f"Output/Directory={out}"], np=2)
+s = summary(out)
+rows = list(csv.DictReader(open(os.path.join(out, "device_timeseries.csv"))))
+pulses = list(csv.DictReader(open(os.path.join(out, "device_pulses.csv"))))
+check(abs(s["end_time_s"] - 20e-9) < 1e-15, f"the run reaches 20 ns ({s['end_time_s']:.4e} s, {len(rows) - 1} steps)")
+check(len(pulses) == 2, f"two pulses in the pulse table ({len(pulses)})")
+if len(pulses) == 2:
+    q1, q2 = (float(p["channel_charge_C"]) for p in pulses)
+    check(q1 > 0 > q2, f"pulse 1 moves protons into the WO3 ({q1:.4e} C), pulse 2 out ({q2:.4e} C)")
+
+t = [float(r["time_s"]) for r in rows]
+psg = [float(r["min_density_electrolyte_m3"]) for r in rows]
+c0_psg = psg[0]  # the PSG's equilibrium density at 0 V (its c0 = 1e26 m^-3)
+wo3 = [float(r["min_density_channel_m3"]) for r in rows]
+second = [i for i in range(len(rows)) if 10.5e-9 <= t[i] <= 16.5e-9]
+check(min(psg[i] for i in second) < 1e-15 * c0_psg,
+      f"the -10 V pulse empties the PSG to {min(psg[i] for i in second):.3e} m^-3 (< 1e-15 c0)")
+check(min(wo3[i] for i in second) < 1e-100,
+      f"and the WO3 to {min(wo3[i] for i in second):.3e} m^-3 (< 1e-100)")
+check(psg[-1] > 1e-6 * c0_psg, f"the PSG refills: {psg[-1]:.3e} m^-3 at 20 ns (> 1e-6 c0)")
+check(min(psg + wo3) > 0, f"every minimum density is positive (smallest {min(psg + wo3):.3e} m^-3)")
+
+n0 = float(rows[0]["protons_channel"]) + float(rows[0]["protons_electrolyte"])
+worst = max(abs(float(r["protons_channel"]) + float(r["protons_electrolyte"]) - n0
+                - float(r["injected_charge_C"]) / Q) / n0 for r in rows)
+check(worst < 1e-10, f"protons - initial = injected charge / q at every step to {worst:.2e} (< 1e-10)")
+print(f"   {len(rows) - 1} steps, {s.get('newton_iterations', '?')} Newton iterations")
+finish()

@@ -474,9 +474,10 @@ namespace protonfem
               << " pseudo-time steps" << std::endl;
       }
     mark_memory("after_initial_state", false);
-    // The equilibrium's last pseudo-steps are near-elliptic and need many
-    // GMRES iterations, whose basis vectors PETSc keeps; the pulse steps need
-    // few. Start the time loop with a fresh solver.
+    // Start the time loop with a fresh solver: GAMG keeps the interpolation
+    // of its first setup, which would otherwise come from the equilibrium's
+    // first pseudo-step. (Shortening the GMRES basis did not change the
+    // memory: docs/performance.md.)
     solver.release_linear_solver();
 
     // Conductance read-out: layers with an electronic conductivity law.

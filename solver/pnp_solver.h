@@ -164,10 +164,9 @@ namespace protonfem
     void reject_step();
     /// Free the iterative linear solver's state (GMRES basis, GAMG hierarchy,
     /// ILU factors); the next solve builds it again, as on first use. Called
-    /// before a field snapshot and after the t = 0 equilibrium, so that the
-    /// snapshot's transient buffers and the many GMRES vectors of the
-    /// equilibrium do not add to the solver state in the peak memory
-    /// (docs/performance.md). No effect with the direct solver.
+    /// before a field snapshot, so that the snapshot's transient buffers do
+    /// not add to the solver state in the peak memory (docs/performance.md),
+    /// and after the t = 0 equilibrium. No effect with the direct solver.
     void release_linear_solver() { destroy_krylov_solver(); }
     /// This rank's part of the time history (after accept_step) for a
     /// checkpoint, and its restoration (same deck, same number of ranks).

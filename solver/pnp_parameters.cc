@@ -23,6 +23,15 @@ namespace protonfem
     prm.declare_entry("Error tolerance", "1e-2", Patterns::Double(1e-8, 1),
                       "Local error per step (max change of phi/V_T and of the proton "
                       "electrochemical potential/kT beyond the second-order predictor).");
+    prm.declare_entry(
+        "Error density floor", "1e20", Patterns::Double(0),
+        "Absolute density floor of the step-error control [m^-3]: a node's change of mu/kT "
+        "counts with the weight min(1, (dc/d(mu/kT)) / floor), i.e. the control is relative "
+        "(tolerance x c) above the floor and absolute (tolerance x floor) below it. In a layer "
+        "that a >= 0.5 V/nm pulse empties, every node passes from full to empty in a finite "
+        "time, and while its density is above the floor the steps shrink geometrically; a "
+        "higher floor (1e23 for 3D devices at 1 V/nm, docs/numerics.md) lets them through "
+        "(> 0).");
     prm.declare_entry("Max step cuts", "12", Patterns::Integer(0, 60),
                       "Times a failed step is halved and retried before the run fails.");
     prm.declare_entry(
@@ -88,10 +97,10 @@ namespace protonfem
         "Mobility average", "galerkin", Patterns::Selection("edge|galerkin"),
         "How the proton mobility D c (1 - c/c_max) enters the flux. galerkin: its value at the "
         "quadrature points (blocks the flux across cells where c changes by many orders of "
-        "magnitude, e.g. an unresolved PSG/WO3 interface); edge (Q1 only): one value per cell, "
-        "the (eta_b - eta_a)^2-weighted mean of the exact edge means (c_b - c_a)/(eta_b - eta_a), "
-        "eta = mu - phi - E_site/kT: mesh-converged channel uptake and 1-1.5 V/nm pulse trains "
-        "in 1D; in 2D it can stall the time steps (docs/status.md).");
+        "magnitude, e.g. an unresolved PSG/WO3 interface); edge (Q1 only): the box scheme, one "
+        "exact edge mean (c_b - c_a)/(eta_b - eta_a) per vertex pair (eta = mu - phi - "
+        "E_site/kT) with the vertex-rule stiffness (an M-matrix on box cells): mesh-converged "
+        "channel uptake, and the scheme to use at >= 0.5 V/nm (docs/numerics.md).");
     prm.declare_entry(
         "Mass lumping", "off", Patterns::Selection("off|on"),
         "on (Q1 only): the proton storage and the proton space charge are taken at the nodes "
@@ -171,6 +180,7 @@ namespace protonfem
     min_step                = prm.get_double("Min step");
     max_step                = prm.get_double("Max step");
     error_tolerance         = prm.get_double("Error tolerance");
+    error_density_floor     = prm.get_double("Error density floor");
     max_step_cuts           = prm.get_integer("Max step cuts");
     progress_every          = prm.get_integer("Progress every");
     max_steps               = prm.get_integer("Max steps");
@@ -179,6 +189,9 @@ namespace protonfem
     waveform.parse(prm, file);
     prm.leave_subsection();
 
+    if (!(error_density_floor > 0))
+      throw InputError(file, p + "Error density floor", value_text(error_density_floor),
+                       "a density > 0 m^-3");
     if (!(end_time > 0))
       throw InputError(file, p + "End time", std::to_string(end_time), "a time > 0 s");
     if (!(initial_step > 0) || !(max_step > 0) || !(min_step > 0) || min_step > initial_step ||

@@ -1828,31 +1828,37 @@ namespace protonfem
     if (report.converged)
       {
         predicted -= current;
-        error_estimate = weighted_max(predicted, 1e-6);
+        // Relative control above the deck's density floor, absolute below it.
+        const double floor = parameters.error_density_floor / scaling.density;
+        error_estimate     = weighted_max(predicted, floor);
         if (std::getenv("PROTONFEM_DEBUG_STEP"))
           {
             // Where the step-error estimate peaks (diagnostics of stalls).
-            double                  best = -1, eta = 0, weight = 0;
+            double                  best = -1, eta = 0, weight = 0, mu_old = 0, mu_new = 0,
+                                    phi_old = 0, phi_new = 0;
             types::global_dof_index at   = 0;
             for (const auto &[imu, iphi, sp] : mu_nodes)
               {
                 const double sd = sp->density_derivative(ghosted(imu), ghosted(iphi));
-                const double w  = std::min(1.0, sd / 1e-6); // as in weighted_max(., 1e-6)
+                const double w  = std::min(1.0, sd / floor); // as in weighted_max
                 if (std::abs(predicted(imu)) * w > best)
                   {
                     best   = std::abs(predicted(imu)) * w;
                     at     = imu;
                     eta    = sp->eta(ghosted(imu), ghosted(iphi));
                     weight = w;
+                    mu_old = old_solution(imu), mu_new = ghosted(imu);
+                    phi_old = old_solution(iphi), phi_new = ghosted(iphi);
                   }
               }
             const int             owner = rank_of_largest(best, comm);
-            std::array<double, 3> v     = {{double(at), eta, weight}};
-            MPI_Bcast(v.data(), 3, MPI_DOUBLE, owner, comm);
+            std::array<double, 7> v = {{double(at), eta, weight, mu_old, mu_new, phi_old, phi_new}};
+            MPI_Bcast(v.data(), 7, MPI_DOUBLE, owner, comm);
             const auto l = locate(static_cast<types::global_dof_index>(v[0]));
             pcout << "    step error " << error_estimate << ": largest weighted mu change "
                   << best << " in " << layer_and_position(l, region_names) << ", eta " << v[1]
-                  << ", weight " << v[2] << std::endl;
+                  << ", weight " << v[2] << "; this step: mu " << v[3] << " changed by " << v[4] - v[3]
+                  << ", phi by " << v[6] - v[5] << std::endl;
           }
         if (!(second_order && have_older))
           error_estimate *= 0.5; // predictor was constant: first-order difference

@@ -280,6 +280,10 @@ expect("initial_profile_negative", ["deck.prm", "Transport/Initial proton densit
                                     "a density in (0,", "site density of layer 'channel'", "x,z = (0, "], np_=2, stage="mesh",
        build=with_lines(*PROFILE, "  set Initial proton density = 1e20 - 1e30*z", "end"))
 
+expect("error_density_floor_zero", ["deck.prm", "Time stepping/Error density floor", "0", "> 0 m^-3"],
+       build=with_lines("set Problem = pnp", "subsection Time stepping",
+                        "  set Error density floor = 0", "end"))
+
 # --- gate exchange kinetics and Stern layer (issue 3) --------------------------------
 BV = ("set Problem = pnp", "subsection Transport", "  set Gate proton exchange = butler-volmer")
 expect("gate_rate_constant_zero", ["deck.prm", "Transport/Gate rate constant", "0", "(0, 1e12) m/s"],

@@ -20,7 +20,7 @@ namespace protonfem
     double              min_step        = 1e-18;
     double              max_step        = 1e-9;
     double              error_tolerance = 1e-2; ///< local error per step, thermal units
-    double error_density_floor = 1e20; ///< [m^-3] below it the step error is absolute in c
+    double              error_density_floor = 1e20; ///< [m^-3] below it the step error is absolute in c
     unsigned int        max_step_cuts   = 12;
     GateWaveform        waveform;
     std::vector<double> snapshot_times;

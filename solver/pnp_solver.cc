@@ -1328,22 +1328,27 @@ namespace protonfem
       if (!mu_owned.is_element(i) && !zero_constraints.is_constrained(i))
         m = std::max(m, std::abs(v(i)));
     for (const auto &[imu, iphi, sp] : mu_nodes)
-      {
-        const double s = sp->density_derivative(ghosted(imu), ghosted(iphi));
-        // Emptied nodes keep the full floor: their mu must stay accurate for
-        // the layer to refill. Filled nodes (vacancies -> 0) are limited by
-        // round-off in c_max - c at 1e-10 of c_ref whatever the floor.
-        const bool   filled = sp->eta(ghosted(imu), ghosted(iphi)) > 0;
-        const double f      = filled ? std::max(floor, 1e-10) : floor;
-        // At a finite-rate channel interface the exchange flux does not
-        // vanish with the node's vacancies (k c_max th_P (1 - th_W)): a filled
-        // electrolyte node there must still balance it, so its mu counts in
-        // full (down-weighted, a saturated node's mu drifted unchecked to
-        // 1e8 kT at 1 V/nm, docs/numerics.md).
-        const double weight = interface_mu.is_element(imu) ? 1.0 : std::min(1.0, s / f);
-        m                   = std::max(m, std::abs(v(imu)) * weight);
-      }
+      m = std::max(m, std::abs(v(imu)) * mu_weight(imu, iphi, *sp, floor));
     return Utilities::MPI::max(m, comm);
+  }
+
+  template <int dim>
+  double PNPSolver<dim>::mu_weight(const types::global_dof_index imu,
+                                   const types::global_dof_index iphi, const RegionModel &sp,
+                                   const double floor) const
+  {
+    const double s = sp.density_derivative(ghosted(imu), ghosted(iphi));
+    // Emptied nodes keep the full floor: their mu must stay accurate for
+    // the layer to refill. Filled nodes (vacancies -> 0) are limited by
+    // round-off in c_max - c at 1e-10 of c_ref whatever the floor.
+    const bool   filled = sp.eta(ghosted(imu), ghosted(iphi)) > 0;
+    const double f      = filled ? std::max(floor, 1e-10) : floor;
+    // At a finite-rate channel interface the exchange flux does not
+    // vanish with the node's vacancies (k c_max th_P (1 - th_W)): a filled
+    // electrolyte node there must still balance it, so its mu counts in
+    // full (down-weighted, a saturated node's mu drifted unchecked to
+    // 1e8 kT at 1 V/nm, docs/numerics.md).
+    return interface_mu.is_element(imu) ? 1.0 : std::min(1.0, s / f);
   }
 
   namespace
@@ -1839,8 +1844,7 @@ namespace protonfem
             types::global_dof_index at   = 0;
             for (const auto &[imu, iphi, sp] : mu_nodes)
               {
-                const double sd = sp->density_derivative(ghosted(imu), ghosted(iphi));
-                const double w  = std::min(1.0, sd / floor); // as in weighted_max
+                const double w = mu_weight(imu, iphi, *sp, floor);
                 if (std::abs(predicted(imu)) * w > best)
                   {
                     best   = std::abs(predicted(imu)) * w;

@@ -257,6 +257,9 @@ namespace protonfem
     unsigned int newton_iteration = 0; ///< of the Newton solve in progress (1-based)
     NewtonReport newton(double time, double a0, double a1, double a2, double dt);
     double weighted_max(const dealii::PETScWrappers::MPI::Vector &v, double density_floor) const;
+    /// The weight of one mu-DoF's change in weighted_max (at the current iterate).
+    double mu_weight(dealii::types::global_dof_index imu, dealii::types::global_dof_index iphi,
+                     const RegionModel &species, double density_floor) const;
     /// Solve jacobian * update = rhs with the deck's linear solver; returns
     /// the number of Krylov iterations (1 for LU); throws on failure.
     unsigned int solve_linear();

@@ -1774,6 +1774,13 @@ namespace protonfem
                   << r.region << ", x_last " << r.point.back() << " m), largest update at equation "
                   << u.component << ", layer " << u.region << ", x_last " << u.point.back()
                   << " m" << std::endl;
+            // The density variable eta (after this update) at the node of
+            // the largest update, and the update's sign (1 rank: debugging).
+            for (const auto &[imu, iphi, sp] : mu_nodes)
+              if (imu == report.worst_update_dof)
+                pcout << "      node of largest update: update " << report.worst_update
+                      << " kT, eta now " << sp->eta(ghosted(imu), ghosted(iphi)) << ", phi "
+                      << double(ghosted(iphi)) << std::endl;
           }
         if (report.last_update < parameters.newton_tolerance)
           {

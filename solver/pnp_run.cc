@@ -812,10 +812,6 @@ namespace protonfem
     stops.insert(stops.end(), snapshots.begin(), snapshots.end());
     std::sort(stops.begin(), stops.end());
     bool         have_previous = have_prev_d != 0;
-    // Implicit-Euler fallback after a BDF2 Newton failure (time loop below);
-    // not in the checkpoint: a resumed run starts with BDF2 again.
-    constexpr unsigned int first_order_fallback_steps = 10;
-    unsigned int           first_order_steps_left = 0, first_order_fallbacks = 0;
     const double tol           = pp.error_tolerance;
     while (t < pp.end_time * (1 - 1e-12))
       {
@@ -840,29 +836,13 @@ namespace protonfem
         NewtonReport report;
         unsigned int cuts = 0;
         double       err  = 0;
-        bool         bdf2 = have_previous && first_order_steps_left == 0;
         while (true)
           {
-            report = solver.step(t + dt, dt, bdf2, dt_prev);
+            report = solver.step(t + dt, dt, have_previous, dt_prev);
             if (!report.converged)
               {
                 solver.reject_step();
                 ++failed;
-                // BDF2 is not positivity-preserving: while a node empties (or
-                // fills) by orders of magnitude per step, its extrapolation
-                // (a2 c^{n-1} > -a1 c^n) asks for c < 0 (or c > c_max), which
-                // the log-density variable cannot reach, so Newton has no
-                // root there whatever the step (measured in 3D at 10 V: Newton
-                // pushed such nodes to eta = -1e4 and +1e4 and asked for more;
-                // docs/numerics.md). Implicit Euler keeps a root; it takes
-                // over for this and the next few steps.
-                if (bdf2)
-                  {
-                    bdf2                   = false;
-                    first_order_steps_left = first_order_fallback_steps;
-                    ++first_order_fallbacks;
-                    continue;
-                  }
                 if (++cuts > pp.max_step_cuts || dt * 0.5 < pp.min_step)
                   {
                     if (p.output.write_fields)
@@ -892,8 +872,6 @@ namespace protonfem
         solver.accept_step();
         t += dt;
         ++steps;
-        if (first_order_steps_left > 0)
-          --first_order_steps_left;
         total_newton += report.iterations;
         roundoff_accepts += report.at_roundoff;
         total_linear += report.linear_iterations;
@@ -1145,7 +1123,6 @@ namespace protonfem
         .add("rejected_steps", rejected)
         .add("failed_newton_solves", failed)
         .add("newton_accepted_at_roundoff", roundoff_accepts)
-        .add("implicit_euler_fallbacks_this_process", first_order_fallbacks)
         .add("newton_iterations", static_cast<unsigned long long>(total_newton))
         .add("linear_iterations", static_cast<unsigned long long>(total_linear))
         .add("initial_state", pp.initial_state)

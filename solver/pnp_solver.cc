@@ -1774,8 +1774,9 @@ namespace protonfem
                   << r.region << ", x_last " << r.point.back() << " m), largest update at equation "
                   << u.component << ", layer " << u.region << ", x_last " << u.point.back()
                   << " m" << std::endl;
-            // The density variable eta (after this update) at the node of
-            // the largest update, and the update's sign (1 rank: debugging).
+            // At the node of the largest update: Newton's signed request
+            // (before the 20 kT limit and the eta bound) and eta after the
+            // applied update. Printed when rank 0 owns that node.
             for (const auto &[imu, iphi, sp] : mu_nodes)
               if (imu == report.worst_update_dof)
                 pcout << "      node of largest update: update " << report.worst_update

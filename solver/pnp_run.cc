@@ -652,8 +652,10 @@ namespace protonfem
     unsigned int  steps = steps_d, rejected = rejected_d, failed = failed_d,
                  roundoff_accepts = roundoff_d;
     std::vector<double> peak_over_run(n_layers, 0.0), mean_over_run(n_layers, 0.0);
+    double              first_order_d = 0; // steps taken with implicit Euler instead of BDF2
     if (state)
-      *state >> peak_over_run >> mean_over_run;
+      *state >> peak_over_run >> mean_over_run >> first_order_d;
+    unsigned int first_order_steps = static_cast<unsigned int>(first_order_d);
     // Protons in the layers whose charge electrons compensate (the channel:
     // implicitly, or explicitly with electrons as a species).
     const auto channel_charge = [&](const PNPObservables &o) {
@@ -794,7 +796,7 @@ namespace protonfem
           // The order in which the restart reads them.
           save(b, obs0);
           save(b, previous);
-          b << peak_over_run << mean_over_run;
+          b << peak_over_run << mean_over_run << double(first_order_steps);
           b << pulses.state() << fields_file << writer.state();
           out.close();
           if (!out)
@@ -874,6 +876,7 @@ namespace protonfem
         ++steps;
         total_newton += report.iterations;
         roundoff_accepts += report.at_roundoff;
+        first_order_steps += report.first_order;
         total_linear += report.linear_iterations;
         const auto o         = solver.observables(t);
         bool       at_corner = false;
@@ -1123,6 +1126,7 @@ namespace protonfem
         .add("rejected_steps", rejected)
         .add("failed_newton_solves", failed)
         .add("newton_accepted_at_roundoff", roundoff_accepts)
+        .add("implicit_euler_steps", first_order_steps)
         .add("newton_iterations", static_cast<unsigned long long>(total_newton))
         .add("linear_iterations", static_cast<unsigned long long>(total_linear))
         .add("initial_state", pp.initial_state)
@@ -1201,7 +1205,9 @@ namespace protonfem
       }
     timer.print_summary();
     pcout << "  " << steps << " steps (" << rejected << " rejected, " << failed
-          << " Newton failures), " << total_newton << " Newton iterations\n"
+          << " Newton failures, " << first_order_steps
+          << " taken with implicit Euler where BDF2 had no positive root), " << total_newton
+          << " Newton iterations\n"
           << "  injected charge " << q * (total(final_obs) - n0) << " C, energy " << energy
           << " J (" << unit << ")\n"
           << "  first pulse, for the device"

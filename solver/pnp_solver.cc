@@ -62,6 +62,9 @@ namespace protonfem
     /// Largest |eta| = |mu - z phi - e_site| a Newton iterate may reach: c or
     /// c_max - c is then c_max e^-600, zero for every purpose (newton()).
     constexpr double eta_bound = 600.0;
+    /// Wider Newton limits for mu deep in an emptied or packed layer
+    /// (|eta| > deep_eta): up to deep_limit further out, back to deep_floor.
+    constexpr double deep_eta = 100.0, deep_limit = 200.0, deep_floor = 80.0;
     /// Updates below this [kT] are at the round-off level of the scaled system.
     constexpr double roundoff_floor = 1e-5;
 
@@ -1721,8 +1724,31 @@ namespace protonfem
           }
         if (raw > update_limit)
           {
+            // Deep in an emptied or packed layer (|eta| > deep_eta: density or
+            // vacancies below e^-100 of c_max) mu moves no measurable charge,
+            // and there the 20 kT limit only made Newton walk: a packed PSG
+            // corner whose eta rises by hundreds of kT in one step took 30
+            // iterations to get there. Such a mu may move by up to deep_limit
+            // further out, and back in only as far as |eta| = deep_floor;
+            // everything else keeps the 20 kT limit.
+            std::vector<std::pair<types::global_dof_index, double>> deep;
+            for (const auto &[imu, iphi, sp] : mu_nodes)
+              {
+                if (zero_constraints.is_constrained(imu))
+                  continue;
+                const double eta = sp->eta(current(imu), current(iphi));
+                if (std::abs(eta) <= deep_eta)
+                  continue;
+                const double side = eta > 0 ? 1.0 : -1.0;
+                const double out  = side * double(update(imu)); // > 0: further out
+                deep.emplace_back(imu, side * std::max(-std::max(update_limit,
+                                                                 std::abs(eta) - deep_floor),
+                                                       std::min(deep_limit, out)));
+              }
             for (const auto i : owned)
               update(i) = std::max(-update_limit, std::min(update_limit, double(update(i))));
+            for (const auto &[i, u] : deep)
+              update(i) = u;
             update.compress(VectorOperation::insert);
           }
         if (parameters.gate_exchange == "butler-volmer") // collective compress below
@@ -1760,6 +1786,10 @@ namespace protonfem
           current.compress(VectorOperation::insert);
           update.compress(VectorOperation::insert);
         }
+        // The update actually applied: a node held at the bound whose row
+        // asks to go beyond it (a layer packed or emptied past e^-600, whose
+        // mu no longer moves charge) does not count as moving.
+        const double applied = update.linfty_norm();
         ghosted           = current;
         report.iterations = it;
         // Weighted: where the layer is emptied (or filled) beyond the floor
@@ -1768,7 +1798,8 @@ namespace protonfem
         if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
           {
             const auto r = locate(report.worst_residual_dof), u = locate(report.worst_update_dof);
-            pcout << "    newton " << it << ": raw max update " << raw << ", weighted "
+            pcout << "    newton " << it << ": raw max update " << raw << ", applied " << applied
+                  << ", weighted "
                   << report.last_update << ", |rhs| " << rhs.l2_norm() << "; largest residual "
                   << report.worst_residual << " (equation " << r.component << ", layer "
                   << r.region << ", x_last " << r.point.back() << " m), largest update at equation "
@@ -1793,9 +1824,13 @@ namespace protonfem
         // 1e-7..1e-5 kT (nanovolts) however small the step. Such an iterate is
         // accepted after four iterations at that level instead of cutting the
         // step forever; the run summary counts these acceptances.
-        // (The raw update must be small too: while an emptied layer refills,
-        // its nodes move by many kT with a weight of ~0.)
-        stalled = ((report.last_update < roundoff_floor && raw < 1e-2) ||
+        // (The applied update must stay below half the update limit too:
+        // while an emptied layer refills, its nodes walk at the limit with a
+        // weight of ~0, and the walk must finish. Nodes that only cycle by a
+        // few kT with a weight of ~0, next to a layer packed beyond the eta
+        // bound, hold densities or vacancies below the weight's floor: their
+        // mu moves no measurable charge.)
+        stalled = ((report.last_update < roundoff_floor && applied < 0.5 * update_limit) ||
                    report.last_update < 1e-2 * roundoff_floor)
                       ? stalled + 1
                       : 0;
@@ -1829,7 +1864,8 @@ namespace protonfem
     predicted = current;
 
     double a0 = 1, a1 = -1, a2 = 0; // implicit Euler
-    if (second_order && have_older)
+    const bool bdf2 = second_order && have_older && !bdf2_history_without_root(dt / dt_previous);
+    if (bdf2)
       {
         const double w = dt / dt_previous; // variable-step BDF2
         a0             = (1 + 2 * w) / (1 + w);
@@ -1838,6 +1874,7 @@ namespace protonfem
       }
     const double dt_hat = dt / scaling.time();
     NewtonReport report = newton(time, a0, a1, a2, dt_hat);
+    report.first_order  = second_order && have_older && !bdf2;
     if (report.converged)
       {
         predicted -= current;
@@ -1867,7 +1904,8 @@ namespace protonfem
             std::array<double, 7> v = {{double(at), eta, weight, mu_old, mu_new, phi_old, phi_new}};
             MPI_Bcast(v.data(), 7, MPI_DOUBLE, owner, comm);
             const auto l = locate(static_cast<types::global_dof_index>(v[0]));
-            pcout << "    step error " << error_estimate << ": largest weighted mu change "
+            pcout << "    step (" << (bdf2 ? "BDF2" : "BDF1") << ") error " << error_estimate
+                  << ": largest weighted mu change "
                   << best << " in " << layer_and_position(l, region_names) << ", eta " << v[1]
                   << ", weight " << v[2] << "; this step: mu " << v[3] << " changed by " << v[4] - v[3]
                   << ", phi by " << v[6] - v[5] << std::endl;
@@ -1876,6 +1914,34 @@ namespace protonfem
           error_estimate *= 0.5; // predictor was constant: first-order difference
       }
     return report;
+  }
+
+  template <int dim> bool PNPSolver<dim>::bdf2_history_without_root(const double w) const
+  {
+    // BDF2 at a node: a0 c + a1 c^n + a2 c^{n-1} = dt (net inflow), with
+    // a1 < 0 < a2. Where the node only loses protons (outflow ~ c), the
+    // positive root exists only if -a1 c^n > a2 c^{n-1}, i.e. if the density
+    // fell by less than (1+w)^2/w^2 (4 at equal steps) in the last step;
+    // likewise for the vacancies c_max - c of a filling node. A node emptied
+    // faster than that asks for c < 0 (or c > c_max), which the log-density
+    // unknown cannot reach: Newton walks the node down at the update limit
+    // until it gives up (docs/numerics.md, Time). Such a step is taken with
+    // implicit Euler, which always has the root and, over the whole step,
+    // conserves each species like BDF2 does.
+    const double limit = std::log((1 + w) * (1 + w) / (w * w));
+    bool         drop  = false;
+    for (const auto &[imu, iphi, sp] : mu_nodes)
+      {
+        const double e_new = sp->eta(old_solution(imu), old_solution(iphi));
+        const double e_old = sp->eta(older_solution(imu), older_solution(iphi));
+        if (RegionModel::log_sigmoid(e_old) - RegionModel::log_sigmoid(e_new) >= limit ||
+            RegionModel::log_sigmoid(-e_old) - RegionModel::log_sigmoid(-e_new) >= limit)
+          {
+            drop = true;
+            break;
+          }
+      }
+    return Utilities::MPI::logical_or(drop, comm);
   }
 
   template <int dim> void PNPSolver<dim>::accept_step()

@@ -70,6 +70,9 @@ namespace protonfem
     unsigned int linear_iterations = 0;
     double       last_update       = 0;
     bool         at_roundoff       = false; ///< accepted at the round-off floor, not the tolerance
+    /// The step was asked for BDF2 but taken with implicit Euler (the BDF2
+    /// history admits no positive density at some node).
+    bool first_order = false;
     /// Where Newton stood last: the largest (row-scaled) residual entry and
     /// the largest update, as global DoF indices (for failure diagnostics).
     double                          worst_residual = 0, worst_update = 0;
@@ -219,6 +222,9 @@ namespace protonfem
                          const dealii::Quadrature<dim> &quadrature, bool electrons,
                          std::vector<double> &density) const;
     void apply_dirichlet_values(dealii::PETScWrappers::MPI::Vector &y, double time) const;
+    /// Whether the BDF2 step with step ratio @p w = dt / dt_previous would
+    /// ask some node for a density below 0 or above c_max (collective).
+    bool bdf2_history_without_root(double w) const;
     /// Assemble J and -R for BDF weights (a0, a1, a2) / dt.
     void         assemble(double a0, double a1, double a2, double dt);
     /// Gate-face terms of one cell face: the Stern layer's Robin condition

@@ -627,6 +627,9 @@ namespace protonfem
                      << g.layers[i].name << "_m3";
             series << ",peak_field_" << g.layers[i].name << "_V_per_m";
           }
+        // The reservoir's exchange from the consistent gate flux (independent
+        // of injected_charge_C = q (N - N(0)): docs/numerics.md, Observables).
+        series << ",gate_flux_charge_C";
         series << "\n" << std::setprecision(15);
       }
     PNPObservables obs0, previous;
@@ -738,6 +741,9 @@ namespace protonfem
                        << o.min_electron_density_per_region[i];
               series << "," << o.peak_field_per_region[i];
             }
+          series << ",";
+          if (!std::isnan(o.reservoir_exchange))
+            series << q * o.reservoir_exchange;
           series << "\n" << std::flush;
         }
       previous = o;
@@ -1153,6 +1159,9 @@ namespace protonfem
         .add("protons_initial", n0)
         .add("protons_final", total(final_obs))
         .add("injected_charge_C", q * (total(final_obs) - n0))
+        .add("gate_flux_charge_C", std::isnan(final_obs.reservoir_exchange)
+                                       ? JsonValue()
+                                       : JsonValue(q * final_obs.reservoir_exchange))
         .add("gate_metal_charge_final_C", final_obs.gate_metal_charge)
         .add("energy_delivered_J", energy)
         .add("max_peak_field_over_breakdown", max_peak_ratio)

@@ -342,6 +342,28 @@ namespace protonfem
           if (relevant.is_element(i) && !zero_constraints.is_constrained(i))
             zero_constraints.add_line(i);
       }
+    // The same DoFs seen from every owned or ghost cell with a gate face (a
+    // cell that only touches the gate at an edge also writes into their
+    // rows): the rows whose residual is the flux from the reservoir.
+    gate_flux_dofs      = IndexSet(dofs.n_dofs());
+    gate_flux_component = gate_region != nullptr ? gate_region->mu_component : 1;
+    if (parameters.gate_exchange == "reservoir")
+      {
+        std::vector<types::global_dof_index> face_idx(fe.n_dofs_per_face());
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (!cell->is_artificial())
+            for (const unsigned int f : cell->face_indices())
+              if (cell->face(f)->at_boundary() &&
+                  cell->face(f)->boundary_id() == boundary_ids::gate)
+                {
+                  cell->face(f)->get_dof_indices(face_idx);
+                  for (unsigned int i = 0; i < face_idx.size(); ++i)
+                    if (fe.face_system_to_component_index(i).first == gate_flux_component)
+                      gate_flux_dofs.add_index(face_idx[i]);
+                }
+        gate_flux_dofs.compress();
+      }
+    gate_flux_active = Utilities::MPI::max(gate_flux_dofs.n_elements(), comm) > 0;
     // Manufactured problems: Dirichlet data on every boundary DoF of both fields.
     manufactured_boundary.clear();
     if (manufactured.exact)
@@ -741,9 +763,17 @@ namespace protonfem
     const GhostedArray local_view(owned, relevant);
     const LocalArray   now_array(ghosted), old_array(old_solution), older_array(older_solution);
     std::vector<double> u_now(n), u_old(n), u_older(n);
+    gate_residual = 0;
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
+          if (gate_rows_only)
+            {
+              cell->get_dof_indices(idx);
+              if (std::none_of(idx.begin(), idx.end(),
+                               [&](const auto i) { return gate_flux_dofs.is_element(i); }))
+                continue;
+            }
           fv.reinit(cell);
           cell_matrix          = 0;
           cell_rhs             = 0;
@@ -1110,8 +1140,22 @@ namespace protonfem
                 assemble_interface_face(cell, f, *interface_values, r,
                                         regions[cell->neighbor(f)->material_id()], u_now, row_ell,
                                         cell_matrix, cell_rhs);
+          if (gate_rows_only)
+            {
+              // The gate rows' residual, unscaled (cell_rhs = -exp(ell) R).
+              for (unsigned int i = 0; i < n; ++i)
+                if (fe.system_to_component_index(i).first == gate_flux_component &&
+                    gate_flux_dofs.is_element(idx[i]))
+                  gate_residual -= cell_rhs(i) * std::exp(-row_ell[i]);
+              continue;
+            }
           zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
         }
+    if (gate_rows_only)
+      {
+        gate_residual = Utilities::MPI::sum(gate_residual, comm);
+        return;
+      }
     jacobian.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
 
@@ -1875,6 +1919,19 @@ namespace protonfem
     const double dt_hat = dt / scaling.time();
     NewtonReport report = newton(time, a0, a1, a2, dt_hat);
     report.first_order  = second_order && have_older && !bdf2;
+    if (report.converged && gate_flux_active)
+      {
+        // Protons taken from the reservoir, from the gate rows' residual at
+        // the converged state (the consistent boundary flux): with the other
+        // rows at zero, sum of all rows = BDF(N)/dt, so the BDF recursion
+        // below gives N - N(0) exactly when every other row is solved; what
+        // it differs by is the unscaled residual left in the other rows
+        // (Newton tolerance, round-off acceptances, the eta bound).
+        gate_rows_only = true;
+        assemble(a0, a1, a2, dt_hat);
+        gate_rows_only = false;
+        exchanged[0]   = (dt_hat * gate_residual - a1 * exchanged[1] - a2 * exchanged[2]) / a0;
+      }
     if (report.converged)
       {
         predicted -= current;
@@ -1949,12 +2006,14 @@ namespace protonfem
     older_solution = old_solution;
     old_solution   = current;
     have_older     = true;
+    exchanged[2]   = exchanged[1];
+    exchanged[1]   = exchanged[0];
   }
 
   template <int dim> void PNPSolver<dim>::save_history(BinaryOut &out) const
   {
     out << std::uint64_t(dofs.n_dofs()) << std::uint64_t(owned.n_elements())
-        << std::uint64_t(have_older);
+        << std::uint64_t(have_older) << exchanged[1] << exchanged[2];
     for (const auto *v : {&old_solution, &older_solution})
       {
         std::vector<double> values;
@@ -1968,7 +2027,8 @@ namespace protonfem
   template <int dim> void PNPSolver<dim>::load_history(BinaryIn &in)
   {
     std::uint64_t n = 0, n_owned = 0, older = 0;
-    in >> n >> n_owned >> older;
+    in >> n >> n_owned >> older >> exchanged[1] >> exchanged[2];
+    exchanged[0] = exchanged[1];
     if (n != dofs.n_dofs() || n_owned != owned.n_elements())
       throw std::runtime_error(
           "the checkpoint was written for another mesh or number of MPI ranks (" +
@@ -2185,6 +2245,9 @@ namespace protonfem
     gate_sum = Utilities::MPI::sum(gate_sum, comm);
     // Q = eps0 * int eps_r grad phi . n  =  eps0 V_T L^(dim-2) * (nondim residual)
     o.gate_metal_charge = constants::vacuum_permittivity * vt * std::pow(L, dim - 2) * gate_sum;
+    // N-hat = N / (c_ref L^dim): the rows integrate over x / L.
+    o.reservoir_exchange = gate_flux_active ? exchanged[1] * scaling.density * std::pow(L, dim)
+                                            : std::numeric_limits<double>::quiet_NaN();
 
     for (unsigned int kind = 0; kind < 2; ++kind)
       {

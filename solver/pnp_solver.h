@@ -61,6 +61,9 @@ namespace protonfem
     std::vector<double> peak_field_per_region;  ///< [V/m], largest at any vertex
     std::vector<double> mean_field_per_region;  ///< volume average of |E| [V/m]
     double              gate_metal_charge = 0;  ///< [C] (3D), C/m (2D), C/m^2 (1D)
+    /// Protons taken from the gate reservoir since the transient started, from
+    /// the consistent gate flux (as protons_per_region; NaN without a reservoir).
+    double reservoir_exchange = 0;
   };
 
   struct NewtonReport
@@ -318,6 +321,18 @@ namespace protonfem
     dealii::IndexSet   mu_owned;              ///< the first entries of mu_nodes, as a set
     dealii::IndexSet   interface_mu; ///< owned mu-DoFs (both sides) at a finite-rate channel interface
     const RegionModel *gate_region = nullptr; ///< the layer under the gate (reservoir)
+    /// Gate-reservoir mu-DoFs of every owned or ghost cell with a gate face,
+    /// their FESystem component, and whether any rank has one.
+    dealii::IndexSet gate_flux_dofs;
+    unsigned int     gate_flux_component = 1;
+    bool             gate_flux_active    = false;
+    /// assemble() only sums the unscaled residual of those rows into
+    /// gate_residual (nondim N-hat per t-hat), touching nothing else.
+    bool   gate_rows_only = false;
+    double gate_residual  = 0;
+    /// Protons from the reservoir (N-hat = N / (c_ref L^dim)): the last
+    /// step's candidate, the accepted level n and n-1.
+    std::array<double, 3> exchanged{{0, 0, 0}};
 
     dealii::PETScWrappers::MPI::SparseMatrix jacobian;
     dealii::PETScWrappers::MPI::Vector       current, rhs, update;

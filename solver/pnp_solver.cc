@@ -62,9 +62,6 @@ namespace protonfem
     /// Largest |eta| = |mu - z phi - e_site| a Newton iterate may reach: c or
     /// c_max - c is then c_max e^-600, zero for every purpose (newton()).
     constexpr double eta_bound = 600.0;
-    /// Wider Newton limits for mu deep in an emptied or packed layer
-    /// (|eta| > deep_eta): up to deep_limit further out, back to deep_floor.
-    constexpr double deep_eta = 100.0, deep_limit = 200.0, deep_floor = 80.0;
     /// Updates below this [kT] are at the round-off level of the scaled system.
     constexpr double roundoff_floor = 1e-5;
 
@@ -1768,31 +1765,8 @@ namespace protonfem
           }
         if (raw > update_limit)
           {
-            // Deep in an emptied or packed layer (|eta| > deep_eta: density or
-            // vacancies below e^-100 of c_max) mu moves no measurable charge,
-            // and there the 20 kT limit only made Newton walk: a packed PSG
-            // corner whose eta rises by hundreds of kT in one step took 30
-            // iterations to get there. Such a mu may move by up to deep_limit
-            // further out, and back in only as far as |eta| = deep_floor;
-            // everything else keeps the 20 kT limit.
-            std::vector<std::pair<types::global_dof_index, double>> deep;
-            for (const auto &[imu, iphi, sp] : mu_nodes)
-              {
-                if (zero_constraints.is_constrained(imu))
-                  continue;
-                const double eta = sp->eta(current(imu), current(iphi));
-                if (std::abs(eta) <= deep_eta)
-                  continue;
-                const double side = eta > 0 ? 1.0 : -1.0;
-                const double out  = side * double(update(imu)); // > 0: further out
-                deep.emplace_back(imu, side * std::max(-std::max(update_limit,
-                                                                 std::abs(eta) - deep_floor),
-                                                       std::min(deep_limit, out)));
-              }
             for (const auto i : owned)
               update(i) = std::max(-update_limit, std::min(update_limit, double(update(i))));
-            for (const auto &[i, u] : deep)
-              update(i) = u;
             update.compress(VectorOperation::insert);
           }
         if (parameters.gate_exchange == "butler-volmer") // collective compress below
@@ -1830,10 +1804,6 @@ namespace protonfem
           current.compress(VectorOperation::insert);
           update.compress(VectorOperation::insert);
         }
-        // The update actually applied: a node held at the bound whose row
-        // asks to go beyond it (a layer packed or emptied past e^-600, whose
-        // mu no longer moves charge) does not count as moving.
-        const double applied = update.linfty_norm();
         ghosted           = current;
         report.iterations = it;
         // Weighted: where the layer is emptied (or filled) beyond the floor
@@ -1842,8 +1812,7 @@ namespace protonfem
         if (std::getenv("PROTONFEM_DEBUG_NEWTON"))
           {
             const auto r = locate(report.worst_residual_dof), u = locate(report.worst_update_dof);
-            pcout << "    newton " << it << ": raw max update " << raw << ", applied " << applied
-                  << ", weighted "
+            pcout << "    newton " << it << ": raw max update " << raw << ", weighted "
                   << report.last_update << ", |rhs| " << rhs.l2_norm() << "; largest residual "
                   << report.worst_residual << " (equation " << r.component << ", layer "
                   << r.region << ", x_last " << r.point.back() << " m), largest update at equation "
@@ -1868,13 +1837,9 @@ namespace protonfem
         // 1e-7..1e-5 kT (nanovolts) however small the step. Such an iterate is
         // accepted after four iterations at that level instead of cutting the
         // step forever; the run summary counts these acceptances.
-        // (The applied update must stay below half the update limit too:
-        // while an emptied layer refills, its nodes walk at the limit with a
-        // weight of ~0, and the walk must finish. Nodes that only cycle by a
-        // few kT with a weight of ~0, next to a layer packed beyond the eta
-        // bound, hold densities or vacancies below the weight's floor: their
-        // mu moves no measurable charge.)
-        stalled = ((report.last_update < roundoff_floor && applied < 0.5 * update_limit) ||
+        // (The raw update must be small too: while an emptied layer refills,
+        // its nodes move by many kT with a weight of ~0.)
+        stalled = ((report.last_update < roundoff_floor && raw < 1e-2) ||
                    report.last_update < 1e-2 * roundoff_floor)
                       ? stalled + 1
                       : 0;

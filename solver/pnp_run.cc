@@ -393,8 +393,9 @@ namespace protonfem
         catch (const std::exception &)
           {
           }
-        if (magic != "protonfem-checkpoint-2")
-          throw InputError(p.deck_file, "--resume", resume_from, "a protonfem checkpoint folder");
+        if (magic != "protonfem-checkpoint-3")
+          throw InputError(p.deck_file, "--resume", resume_from,
+                           "a protonfem checkpoint folder (format 3, written by this version)");
         if (ranks != Utilities::MPI::n_mpi_processes(comm))
           throw InputError(p.deck_file, "--resume", resume_from,
                            "a checkpoint written with the same number of MPI ranks (it has " +
@@ -656,9 +657,15 @@ namespace protonfem
                  roundoff_accepts = roundoff_d;
     std::vector<double> peak_over_run(n_layers, 0.0), mean_over_run(n_layers, 0.0);
     double              first_order_d = 0; // steps taken with implicit Euler instead of BDF2
+    // Steps whose Newton solve held a node at the eta bound (its row left
+    // unsolved), and the worst open-gate proton balance over the run:
+    // |N - N(0) - (delivered through the gate)| / N(0).
+    double held_d = 0, balance_defect = 0, first_held_time = -1;
     if (state)
-      *state >> peak_over_run >> mean_over_run >> first_order_d;
+      *state >> peak_over_run >> mean_over_run >> first_order_d >> held_d >> balance_defect >>
+          first_held_time;
     unsigned int first_order_steps = static_cast<unsigned int>(first_order_d);
+    unsigned int held_steps        = static_cast<unsigned int>(held_d);
     // Protons in the layers whose charge electrons compensate (the channel:
     // implicitly, or explicitly with electrons as a species).
     const auto channel_charge = [&](const PNPObservables &o) {
@@ -793,7 +800,7 @@ namespace protonfem
         {
           std::ofstream out((fs::path(fresh) / "state.bin").string(), std::ios::binary);
           BinaryOut     b(out);
-          b << std::string("protonfem-checkpoint-2")
+          b << std::string("protonfem-checkpoint-3")
             << std::uint64_t(Utilities::MPI::n_mpi_processes(comm));
           b << t << dt << dt_prev << double(have_previous_step) << double(steps) << double(rejected)
             << double(failed) << double(roundoff_accepts) << double(total_newton)
@@ -802,7 +809,8 @@ namespace protonfem
           // The order in which the restart reads them.
           save(b, obs0);
           save(b, previous);
-          b << peak_over_run << mean_over_run << double(first_order_steps);
+          b << peak_over_run << mean_over_run << double(first_order_steps) << double(held_steps)
+            << balance_defect << first_held_time;
           b << pulses.state() << fields_file << writer.state();
           out.close();
           if (!out)
@@ -883,8 +891,13 @@ namespace protonfem
         total_newton += report.iterations;
         roundoff_accepts += report.at_roundoff;
         first_order_steps += report.first_order;
+        if (report.held_at_eta_bound && held_steps++ == 0)
+          first_held_time = t;
         total_linear += report.linear_iterations;
         const auto o         = solver.observables(t);
+        if (!std::isnan(o.reservoir_exchange) && n0 > 0)
+          balance_defect =
+              std::max(balance_defect, std::abs(total(o) - n0 - o.reservoir_exchange) / n0);
         bool       at_corner = false;
         for (const double s : stops)
           at_corner |= std::abs(s - t) <= 1e-12 * pp.end_time;
@@ -1133,6 +1146,10 @@ namespace protonfem
         .add("failed_newton_solves", failed)
         .add("newton_accepted_at_roundoff", roundoff_accepts)
         .add("implicit_euler_steps", first_order_steps)
+        .add("steps_held_at_eta_bound", held_steps)
+        .add("proton_balance_defect", std::isnan(final_obs.reservoir_exchange)
+                                          ? JsonValue()
+                                          : JsonValue(balance_defect))
         .add("newton_iterations", static_cast<unsigned long long>(total_newton))
         .add("linear_iterations", static_cast<unsigned long long>(total_linear))
         .add("initial_state", pp.initial_state)
@@ -1218,8 +1235,17 @@ namespace protonfem
           << " taken with implicit Euler where BDF2 had no positive root), " << total_newton
           << " Newton iterations\n"
           << "  injected charge " << q * (total(final_obs) - n0) << " C, energy " << energy
-          << " J (" << unit << ")\n"
-          << "  first pulse, for the device"
+          << " J (" << unit << ")\n";
+    if (!std::isnan(final_obs.reservoir_exchange))
+      pcout << "  open-gate proton balance: N - N(0) and the gate's delivery agree to "
+            << fmt(balance_defect, 2) << " of N(0) (worst step)\n";
+    if (held_steps > 0)
+      pcout << "  warning: in " << held_steps << " step(s), the first at t = " << fmt(first_held_time)
+            << " s, Newton converged with a node held at the density bound (c or c_max - c = "
+               "e^-600 c_max) against its update; that node's row is not solved, and what its "
+               "neighbours send into it is not accounted for (for protons the balance above "
+               "measures it; docs/numerics.md)\n";
+    pcout << "  first pulse, for the device"
           << (dim < 3 ? " (x " + fmt(device_factor) + (dim == 2 ? " m width)" : " m^2 gate)")
                       : std::string())
           << ": charge into channel " << fmt(m.charge_per_pulse * device_factor) << " C ("

@@ -761,10 +761,15 @@ namespace protonfem
     const LocalArray   now_array(ghosted), old_array(old_solution), older_array(older_solution);
     std::vector<double> u_now(n), u_old(n), u_older(n);
     gate_residual = 0;
+    // PROTONFEM_DEBUG_BALANCE: the gate pass also sums the unscaled residual
+    // of every other row of the gate's mu field (what Newton left there).
+    const bool debug_balance = gate_rows_only && std::getenv("PROTONFEM_DEBUG_BALANCE");
+    double     balance_interior = 0, balance_constrained = 0, balance_worst = 0;
+    types::global_dof_index balance_worst_dof = 0;
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          if (gate_rows_only)
+          if (gate_rows_only && !debug_balance)
             {
               cell->get_dof_indices(idx);
               if (std::none_of(idx.begin(), idx.end(),
@@ -1141,9 +1146,22 @@ namespace protonfem
             {
               // The gate rows' residual, unscaled (cell_rhs = -exp(ell) R).
               for (unsigned int i = 0; i < n; ++i)
-                if (fe.system_to_component_index(i).first == gate_flux_component &&
-                    gate_flux_dofs.is_element(idx[i]))
-                  gate_residual -= cell_rhs(i) * std::exp(-row_ell[i]);
+                if (fe.system_to_component_index(i).first == gate_flux_component)
+                  {
+                    const double R = -cell_rhs(i) * std::exp(-row_ell[i]);
+                    if (gate_flux_dofs.is_element(idx[i]))
+                      gate_residual += R;
+                    else if (debug_balance)
+                      {
+                        (zero_constraints.is_constrained(idx[i]) ? balance_constrained
+                                                                 : balance_interior) += R;
+                        if (std::abs(R) > std::abs(balance_worst))
+                          {
+                            balance_worst     = R;
+                            balance_worst_dof = idx[i];
+                          }
+                      }
+                  }
               continue;
             }
           zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
@@ -1151,6 +1169,25 @@ namespace protonfem
     if (gate_rows_only)
       {
         gate_residual = Utilities::MPI::sum(gate_residual, comm);
+        if (debug_balance)
+          {
+            balance_interior    = Utilities::MPI::sum(balance_interior, comm);
+            balance_constrained = Utilities::MPI::sum(balance_constrained, comm);
+            pcout << std::setprecision(6) << "BALANCE t=" << assembly_time
+                  << " gate*dt/a0=" << dt * gate_residual / a0
+                  << " interior*dt/a0=" << dt * balance_interior / a0
+                  << " constrained*dt/a0=" << dt * balance_constrained / a0;
+            // The largest single cell contribution to one of those rows
+            // (cells' shares of a row cancel in part: a pointer, not a sum).
+            const double worst = Utilities::MPI::max(std::abs(balance_worst), comm);
+            const unsigned int me = Utilities::MPI::this_mpi_process(comm);
+            const unsigned int who =
+                Utilities::MPI::max(std::abs(balance_worst) == worst ? me : 0u, comm);
+            const auto dof = Utilities::MPI::broadcast(comm, balance_worst_dof, who);
+            const DofLocation l = locate(dof);
+            pcout << " worst*dt/a0=" << dt * worst / a0 << " at x_last=" << l.point.back()
+                  << " region " << l.region << std::endl;
+          }
         return;
       }
     jacobian.compress(VectorOperation::add);
@@ -1788,6 +1825,7 @@ namespace protonfem
         // clipped updates walked it away: in a WO3 channel emptied of
         // electrons by a -10 V pulse mu_e reached -2e8 kT, and the layer could
         // not refill after the pulse. The change is recorded in the update.
+        double held = 0; // the largest shift the bound applied
         {
           for (const auto &[imu, iphi, sp] : mu_nodes)
             {
@@ -1799,11 +1837,13 @@ namespace protonfem
                   const double shift = (eta > 0 ? eta_bound : -eta_bound) - eta;
                   current(imu) = double(current(imu)) + shift;
                   update(imu)  = double(update(imu)) + shift;
+                  held         = std::max(held, std::abs(shift));
                 }
             }
           current.compress(VectorOperation::insert);
           update.compress(VectorOperation::insert);
         }
+        report.held_at_eta_bound = Utilities::MPI::max(held, comm) > 1e-2;
         ghosted           = current;
         report.iterations = it;
         // Weighted: where the layer is emptied (or filled) beyond the floor

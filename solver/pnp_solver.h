@@ -76,6 +76,11 @@ namespace protonfem
     /// The step was asked for BDF2 but taken with implicit Euler (the BDF2
     /// history admits no positive density at some node).
     bool first_order = false;
+    /// Converged with a node held at the eta bound against Newton's request
+    /// (by more than 1e-2 kT in the last iteration): that node's row is left
+    /// unsolved, and the protons its neighbours send into it are lost from
+    /// the balance (docs/numerics.md, Observables).
+    bool held_at_eta_bound = false;
     /// Where Newton stood last: the largest (row-scaled) residual entry and
     /// the largest update, as global DoF indices (for failure diagnostics).
     double                          worst_residual = 0, worst_update = 0;

@@ -16,13 +16,19 @@ Asserted:
 - the hard regime is reached: during the -10 V pulse the PSG is emptied below
   1e-15 of its c0 and the WO3 below 1e-100 m^-3 somewhere, and the PSG refills
   to above 1e-6 c0 by the end;
-- (not asserted, printed: the open-gate proton balance. 'injected_charge_C' is
+- the open-gate proton balance is reported honestly. 'injected_charge_C' is
   q (N - N(0)); 'gate_flux_charge_C' is the reservoir's delivery by the
-  consistent gate flux. Before the tenth session this test compared
-  q (N - N(0)) with itself, which could not fail. Against the gate flux the
-  difference is 1.5e-10 of N(0) in 1D at 10 V (asserted in
-  test_pnp_1d_10v_storage) but 7.5e-6 here: it accrues over 16 steps at
-  10.847 ns on the ramp to -10 V and is unexplained (docs/status.md, open).)
+  consistent gate flux (before the tenth session this test compared
+  q (N - N(0)) with itself, which could not fail). They differ by 4e-13 of
+  N(0) in 1D at 10 V (test_pnp_1d_10v_storage) but by 7.5e-6 here. Cause
+  (eleventh session, PROTONFEM_DEBUG_BALANCE): on the ramp to -10 V
+  (10.847 ns) a WO3 node at the PSG/WO3 interface is emptied to the eta bound
+  (c = e^-600 c_max); Newton asks it to go further (0.7-1.9 kT per iteration),
+  the bound holds it, its row stays unsolved (row-scaled residual 0.2-0.5) and
+  the protons its packed PSG neighbour sends into it are lost. Asserted: the
+  summary's proton_balance_defect is the worst step of the time series, and a
+  defect above 1e-8 comes with steps_held_at_eta_bound > 0 and the run's
+  warning (the loss is flagged, not silent);
 - positivity: every minimum density in the time series is > 0.
 The conductance read-out is switched off (it does not enter the solution)."""
 import csv
@@ -33,7 +39,7 @@ Q = 1.602176634e-19
 folder = scratch("pnp_2d_high_field")
 out = os.path.join(folder, "out")
 deck = os.path.join(SOURCE, "inputs", "reference_device_2d.prm")
-run_ok(["run", deck, "--set", "Transport/Mobility average=edge",
+p = run_ok(["run", deck, "--set", "Transport/Mobility average=edge",
         "--set", "Time stepping/Gate waveform/Amplitude=10", "--set", "Conductance/Read-out=off",
         "--set", "Time stepping/Snapshot times=0", "--set", "Geometry/Lateral cell size=25e-9",
         "--set", "Time stepping/Error density floor=1e23",
@@ -61,7 +67,14 @@ check(min(psg + wo3) > 0, f"every minimum density is positive (smallest {min(psg
 
 n0 = float(rows[0]["protons_channel"]) + float(rows[0]["protons_electrolyte"])
 worst = max(abs(float(r["injected_charge_C"]) - float(r["gate_flux_charge_C"])) / Q / n0 for r in rows)
-print(f"   open-gate balance, not asserted: q (N - N(0)) vs gate-flux charge, worst {worst:.2e} of N(0) "
-      f"(7.5e-6 measured in the tenth session; 1.5e-10 in 1D)")
+check(abs(s["proton_balance_defect"] - worst) <= 1e-2 * worst + 1e-13,
+      f"the summary's proton_balance_defect {s['proton_balance_defect']:.3e} is the worst step of "
+      f"the time series ({worst:.3e} of N(0))")
+held = s["steps_held_at_eta_bound"]
+check(worst < 1e-8 or (held > 0 and "held at the density bound" in p.stdout),
+      f"the balance defect {worst:.2e} of N(0) is flagged: {held} step(s) held at the eta bound, "
+      f"with the run's warning")
+print(f"   open-gate balance: worst {worst:.2e} of N(0) (7.5e-6 in the tenth and eleventh sessions; "
+      f"4e-13 in 1D), {held} step(s) held at the eta bound")
 print(f"   {len(rows) - 1} steps, {s.get('newton_iterations', '?')} Newton iterations")
 finish()

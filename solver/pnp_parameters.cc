@@ -94,13 +94,16 @@ namespace protonfem
                       "material: use each material's mobility law (hopping: sinh enhancement); "
                       "off: g = 1 everywhere (classical Nernst-Planck).");
     prm.declare_entry(
-        "Mobility average", "galerkin", Patterns::Selection("edge|galerkin"),
+        "Mobility average", "galerkin", Patterns::Selection("edge|sg|galerkin"),
         "How the proton mobility D c (1 - c/c_max) enters the flux. galerkin: its value at the "
         "quadrature points (blocks the flux across cells where c changes by many orders of "
         "magnitude, e.g. an unresolved PSG/WO3 interface); edge (Q1 only): the box scheme, one "
         "exact edge mean (c_b - c_a)/(eta_b - eta_a) per vertex pair (eta = mu - phi - "
         "E_site/kT) with the vertex-rule stiffness (an M-matrix on box cells): mesh-converged "
-        "channel uptake, and the scheme to use at >= 0.5 V/nm (docs/numerics.md).");
+        "channel uptake, and the scheme to use at >= 0.5 V/nm (docs/numerics.md); sg (Q1 only): "
+        "the same box scheme with the Scharfetter-Gummel flux of hopping with site exclusion, "
+        "B(-dpsi) c_b (1 - c_a/c_max) - B(dpsi) c_a (1 - c_b/c_max) per pair (bounded next "
+        "to an emptied node, where the edge mean is a sink whatever the field).");
     prm.declare_entry(
         "Mass lumping", "off", Patterns::Selection("off|on"),
         "on (Q1 only): the proton storage and the proton space charge are taken at the nodes "

@@ -163,6 +163,24 @@ namespace protonfem
       else
         return QGaussLobatto<dim - 1>(degree + 1);
     }
+    /// log B(x), B(x) = x / (e^x - 1) the Bernoulli function, for any x.
+    double log_bernoulli(const double x)
+    {
+      if (std::abs(x) < 1e-6)
+        return -0.5 * x;
+      if (x > 0) // log x - log(e^x - 1) = log x - x - log(1 - e^-x)
+        return std::log(x) - x - std::log1p(-std::exp(-x));
+      return std::log(x / std::expm1(x));
+    }
+    /// d/dx log B(x) = 1/x - e^x / (e^x - 1).
+    double dlog_bernoulli(const double x)
+    {
+      if (std::abs(x) < 1e-4)
+        return -0.5 + x / 12;
+      if (x > 0)
+        return 1 / x + 1 / std::expm1(-x);
+      return 1 / x - std::exp(x) / std::expm1(x);
+    }
     /// d/dd log(sinh(d/2) / d) = coth(d/2)/2 - 1/d (odd in d).
     double dlog_sinhc(const double d)
     {
@@ -705,7 +723,16 @@ namespace protonfem
     // points instead (Galerkin), a cell across which c changes by e^20 or
     // more carries a flux set by its most saturated or most depleted point:
     // the PSG/WO3 interface then blocks (docs/numerics.md).
-    const bool                       edge = parameters.mobility_average == "edge" && fe.degree == 1;
+    const bool edge = (parameters.mobility_average == "edge" || parameters.mobility_average == "sg") &&
+                      fe.degree == 1;
+    // 'sg': the same box scheme with the Scharfetter-Gummel flux of hopping
+    // with site exclusion, G_ab = c_max [B(-dpsi) theta_b (1 - theta_a) -
+    // B(dpsi) theta_a (1 - theta_b)] in place of Mbar_ab (mu_b - mu_a)
+    // (dpsi = z (phi_b - phi_a), theta = c/c_max): zero exactly where
+    // mu_a = mu_b, -> Mbar dmu for small differences, and bounded next to an
+    // emptied node (the eta-mean's tail c_b (1 + dpsi/deta) ignores the
+    // field there and makes the node a sink whatever its mu; docs/numerics.md).
+    const bool sg = edge && parameters.mobility_average == "sg";
     // The vertex rule makes K the finite-volume stiffness on box cells: only
     // the pairs along an axis couple, each with the weight -|cell|/(2^(dim-1)
     // h_d^2) < 0, so every pair is diffusive however thin the cell. The
@@ -732,6 +759,13 @@ namespace protonfem
       double       k, log_mbar, pa, pb; ///< K_ab, log Mbar, dlog Mbar/deta_a, _b
     };
     std::vector<Pair> pairs;
+    struct SgPair
+    {
+      unsigned int a, b;
+      double       k, A, C; ///< K_ab, log of the b->a and a->b terms / c_max
+      double dA_a, dA_b, dA_psi, dC_a, dC_b, dC_psi; ///< their derivatives
+    };
+    std::vector<SgPair> sg_pairs;
     // Local index of the phi-DoF at the same node as each local DoF.
     std::vector<unsigned int> phi_partner(n, 0);
     for (unsigned int i = 0; i < n; ++i)
@@ -1078,7 +1112,57 @@ namespace protonfem
                 double log_top = -1e300, k_top = 0;
                 for (unsigned int a = 0; a < nb; ++a)
                   k_top = std::max(k_top, std::abs(vertex_stiffness[a][a]));
+                std::fill(flux_row.begin(), flux_row.end(), 0.0);
+                if (sg)
+                  {
+                    sg_pairs.clear();
+                    for (unsigned int a = 0; a < nb; ++a)
+                      for (unsigned int b = a + 1; b < nb; ++b)
+                        {
+                          if (std::abs(vertex_stiffness[a][b]) <= 1e-12 * k_top)
+                            continue;
+                          const double ea = eta_node[a], eb = eta_node[b];
+                          const double dpsi = z * (u_now[sys[0][b]] - u_now[sys[0][a]]);
+                          using RM          = RegionModel;
+                          SgPair e;
+                          e.a = a, e.b = b, e.k = vertex_stiffness[a][b];
+                          // d log sigma(x)/dx = sigma(-x) = exp(log_sigmoid(-x)).
+                          const double sp_a = std::exp(RM::log_sigmoid(ea)),
+                                       sm_a = std::exp(RM::log_sigmoid(-ea)),
+                                       sp_b = std::exp(RM::log_sigmoid(eb)),
+                                       sm_b = std::exp(RM::log_sigmoid(-eb));
+                          e.A = log_bernoulli(-dpsi) + RM::log_sigmoid(eb) + RM::log_sigmoid(-ea);
+                          e.C = log_bernoulli(dpsi) + RM::log_sigmoid(ea) + RM::log_sigmoid(-eb);
+                          e.dA_a = -sp_a, e.dA_b = sm_b, e.dA_psi = -dlog_bernoulli(-dpsi);
+                          e.dC_a = sm_a, e.dC_b = -sp_b, e.dC_psi = dlog_bernoulli(dpsi);
+                          log_top = std::max(log_top, std::log(s.c_max) + std::max(e.A, e.C));
+                          sg_pairs.push_back(e);
+                        }
+                    for (const auto &e : sg_pairs)
+                      {
+                        const double pA = s.c_max * std::exp(e.A - log_top),
+                                     pC = s.c_max * std::exp(e.C - log_top);
+                        const double G = pA - pC; // (scaled) G_ab
+                        const double dG_a = pA * e.dA_a - pC * e.dC_a,
+                                     dG_b = pA * e.dA_b - pC * e.dC_b,
+                                     dG_psi = pA * e.dA_psi - pC * e.dC_psi;
+                        for (const unsigned int row : {e.a, e.b})
+                          {
+                            const unsigned int i   = sys[muc][row];
+                            const double       sgn = row == e.a ? 1.0 : -1.0;
+                            const double       scale =
+                                sgn * e.k * s.diffusivity * g_cell * std::exp(row_ell[i] + log_top);
+                            flux_row[row] += scale * G;
+                            // eta = mu - z phi - e_site; dpsi = z (phi_b - phi_a)
+                            cell_matrix(i, sys[muc][e.a]) += scale * dG_a;
+                            cell_matrix(i, sys[muc][e.b]) += scale * dG_b;
+                            cell_matrix(i, sys[0][e.a]) += scale * (-z * dG_a - z * dG_psi);
+                            cell_matrix(i, sys[0][e.b]) += scale * (-z * dG_b + z * dG_psi);
+                          }
+                      }
+                  }
                 pairs.clear();
+                if (!sg) // the eta-mean pairs (with 'sg', pairs stays empty)
                 for (unsigned int a = 0; a < nb; ++a)
                   for (unsigned int b = a + 1; b < nb; ++b)
                     {
@@ -1097,7 +1181,6 @@ namespace protonfem
                 // The weak form of -div(D g M grad mu) in row a: since the
                 // rows of K sum to zero, sum_b K_ab M mu_b becomes
                 // R_a = sum_b K_ab Mbar_ab (mu_b - mu_a) with one mean per pair.
-                std::fill(flux_row.begin(), flux_row.end(), 0.0);
                 for (const auto &e : pairs)
                   {
                     const double t   = e.k * std::exp(e.log_mbar - log_top);

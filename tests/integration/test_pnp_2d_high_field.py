@@ -30,6 +30,14 @@ Asserted:
   defect above 1e-8 comes with steps_held_at_eta_bound > 0 and the run's
   warning (the loss is flagged, not silent);
 - positivity: every minimum density in the time series is > 0.
+The same run with 'Mobility average = sg' (eleventh session: the box scheme
+with the Scharfetter-Gummel flux of hopping with site exclusion, bounded next
+to an emptied node): it must complete with the WO3 emptied below 1e-100 m^-3,
+positivity and refill as above, the open-gate balance below 1e-8 of N(0)
+(measured 3.1e-13) with no step held at the eta bound, and both pulse charges
+within 1e-3 of the edge run's (measured 2e-5 and 2.4e-4). Its PSG minimum is
+printed, not asserted (1.4e-13 c0 against the edge run's 2.7e-21 c0: the depth
+of the unresolved depletion layer depends on the flux; docs/status.md).
 The conductance read-out is switched off (it does not enter the solution)."""
 import csv
 import os
@@ -37,44 +45,58 @@ from common import *
 
 Q = 1.602176634e-19
 folder = scratch("pnp_2d_high_field")
-out = os.path.join(folder, "out")
 deck = os.path.join(SOURCE, "inputs", "reference_device_2d.prm")
-p = run_ok(["run", deck, "--set", "Transport/Mobility average=edge",
-        "--set", "Time stepping/Gate waveform/Amplitude=10", "--set", "Conductance/Read-out=off",
-        "--set", "Time stepping/Snapshot times=0", "--set", "Geometry/Lateral cell size=25e-9",
-        "--set", "Time stepping/Error density floor=1e23",
-        "--set", f"Output/Directory={out}"])
-s = summary(out)
-rows = list(csv.DictReader(open(os.path.join(out, "device_timeseries.csv"))))
-pulses = list(csv.DictReader(open(os.path.join(out, "device_pulses.csv"))))
-check(abs(s["end_time_s"] - 20e-9) < 1e-15, f"the run reaches 20 ns ({s['end_time_s']:.4e} s, {len(rows) - 1} steps)")
-check(len(pulses) == 2, f"two pulses in the pulse table ({len(pulses)})")
-if len(pulses) == 2:
-    q1, q2 = (float(p["channel_charge_C"]) for p in pulses)
-    check(q1 > 0 > q2, f"pulse 1 moves protons into the WO3 ({q1:.4e} C), pulse 2 out ({q2:.4e} C)")
+charges = {}
+for flux in ("edge", "sg"):
+    out = os.path.join(folder, flux)
+    p = run_ok(["run", deck, "--set", f"Transport/Mobility average={flux}",
+                "--set", "Time stepping/Gate waveform/Amplitude=10", "--set", "Conductance/Read-out=off",
+                "--set", "Time stepping/Snapshot times=0", "--set", "Geometry/Lateral cell size=25e-9",
+                "--set", "Time stepping/Error density floor=1e23",
+                "--set", f"Output/Directory={out}"])
+    s = summary(out)
+    rows = list(csv.DictReader(open(os.path.join(out, "device_timeseries.csv"))))
+    pulses = list(csv.DictReader(open(os.path.join(out, "device_pulses.csv"))))
+    check(abs(s["end_time_s"] - 20e-9) < 1e-15,
+          f"{flux}: the run reaches 20 ns ({s['end_time_s']:.4e} s, {len(rows) - 1} steps)")
+    check(len(pulses) == 2, f"{flux}: two pulses in the pulse table ({len(pulses)})")
+    if len(pulses) == 2:
+        q1, q2 = (float(x["channel_charge_C"]) for x in pulses)
+        charges[flux] = (q1, q2)
+        check(q1 > 0 > q2, f"{flux}: pulse 1 moves protons into the WO3 ({q1:.6e} C), pulse 2 out ({q2:.6e} C)")
 
-t = [float(r["time_s"]) for r in rows]
-psg = [float(r["min_density_electrolyte_m3"]) for r in rows]
-c0_psg = psg[0]  # the PSG's equilibrium density at 0 V (its c0 = 1e26 m^-3)
-wo3 = [float(r["min_density_channel_m3"]) for r in rows]
-second = [i for i in range(len(rows)) if 10.5e-9 <= t[i] <= 16.5e-9]
-check(min(psg[i] for i in second) < 1e-15 * c0_psg,
-      f"the -10 V pulse empties the PSG to {min(psg[i] for i in second):.3e} m^-3 (< 1e-15 c0)")
-check(min(wo3[i] for i in second) < 1e-100,
-      f"and the WO3 to {min(wo3[i] for i in second):.3e} m^-3 (< 1e-100)")
-check(psg[-1] > 1e-6 * c0_psg, f"the PSG refills: {psg[-1]:.3e} m^-3 at 20 ns (> 1e-6 c0)")
-check(min(psg + wo3) > 0, f"every minimum density is positive (smallest {min(psg + wo3):.3e} m^-3)")
+    t = [float(r["time_s"]) for r in rows]
+    psg = [float(r["min_density_electrolyte_m3"]) for r in rows]
+    c0_psg = psg[0]  # the PSG's equilibrium density at 0 V (its c0 = 1e26 m^-3)
+    wo3 = [float(r["min_density_channel_m3"]) for r in rows]
+    second = [i for i in range(len(rows)) if 10.5e-9 <= t[i] <= 16.5e-9]
+    psg_min = min(psg[i] for i in second)
+    if flux == "edge":
+        check(psg_min < 1e-15 * c0_psg, f"{flux}: the -10 V pulse empties the PSG to {psg_min:.3e} m^-3 (< 1e-15 c0)")
+    else:  # printed: the depth of an unresolved depletion layer depends on the flux
+        print(f"   {flux}: the -10 V pulse empties the PSG to {psg_min:.3e} m^-3 ({psg_min / c0_psg:.1e} c0)")
+    check(min(wo3[i] for i in second) < 1e-100,
+          f"{flux}: and the WO3 to {min(wo3[i] for i in second):.3e} m^-3 (< 1e-100)")
+    check(psg[-1] > 1e-6 * c0_psg, f"{flux}: the PSG refills: {psg[-1]:.3e} m^-3 at 20 ns (> 1e-6 c0)")
+    check(min(psg + wo3) > 0, f"{flux}: every minimum density is positive (smallest {min(psg + wo3):.3e} m^-3)")
 
-n0 = float(rows[0]["protons_channel"]) + float(rows[0]["protons_electrolyte"])
-worst = max(abs(float(r["injected_charge_C"]) - float(r["gate_flux_charge_C"])) / Q / n0 for r in rows)
-check(abs(s["proton_balance_defect"] - worst) <= 1e-2 * worst + 1e-13,
-      f"the summary's proton_balance_defect {s['proton_balance_defect']:.3e} is the worst step of "
-      f"the time series ({worst:.3e} of N(0))")
-held = s["steps_held_at_eta_bound"]
-check(worst < 1e-8 or (held > 0 and "held at the density bound" in p.stdout),
-      f"the balance defect {worst:.2e} of N(0) is flagged: {held} step(s) held at the eta bound, "
-      f"with the run's warning")
-print(f"   open-gate balance: worst {worst:.2e} of N(0) (7.5e-6 in the tenth and eleventh sessions; "
-      f"4e-13 in 1D), {held} step(s) held at the eta bound")
-print(f"   {len(rows) - 1} steps, {s.get('newton_iterations', '?')} Newton iterations")
+    n0 = float(rows[0]["protons_channel"]) + float(rows[0]["protons_electrolyte"])
+    worst = max(abs(float(r["injected_charge_C"]) - float(r["gate_flux_charge_C"])) / Q / n0 for r in rows)
+    check(abs(s["proton_balance_defect"] - worst) <= 1e-2 * worst + 1e-13,
+          f"{flux}: the summary's proton_balance_defect {s['proton_balance_defect']:.3e} is the worst "
+          f"step of the time series ({worst:.3e} of N(0))")
+    held = s["steps_held_at_eta_bound"]
+    check(worst < 1e-8 or (held > 0 and "held at the density bound" in p.stdout),
+          f"{flux}: the balance defect {worst:.2e} of N(0) is below 1e-8 or flagged ({held} step(s) "
+          f"held at the eta bound, with the run's warning)")
+    if flux == "sg":
+        check(worst < 1e-8 and held == 0,
+              f"{flux}: open-gate balance {worst:.2e} of N(0) (< 1e-8), no step held at the eta bound ({held})")
+    print(f"   {flux}: open-gate balance {worst:.2e} of N(0), {held} step(s) held at the eta bound; "
+          f"{len(rows) - 1} steps, {s.get('newton_iterations', '?')} Newton iterations, wall {s['wall_s']:.0f} s")
+if len(charges) == 2:
+    for k in (0, 1):
+        d = rel(charges["sg"][k], charges["edge"][k])
+        check(d < 1e-3, f"pulse {k + 1} charge: sg {charges['sg'][k]:.6e} C vs edge "
+                        f"{charges['edge'][k]:.6e} C ({d:.1e} apart, < 1e-3)")
 finish()

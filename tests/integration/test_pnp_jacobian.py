@@ -6,7 +6,7 @@ every unconstrained column of the assembled Jacobian with central differences of
 equilibration off) and print the largest difference relative to the row's largest entry. The states are taken
 where the numerics are hard: the rising edge and plateau of a gate pulse into a device with the
 PSG/WO3 interface, saturated and emptied layers (Debye layers, eta up to |eta| > 30 where the rows
-are rescaled), the sinh hopping enhancement on, both proton mobilities (Galerkin and edge), in 1D,
+are rescaled), the sinh hopping enhancement on, the three proton fluxes (Galerkin, edge, sg), in 1D,
 2D and 3D, on 1 and 2 ranks.
 
 Asserted: largest relative difference < 1e-6 in every case. The floor of the comparison is the
@@ -64,6 +64,11 @@ for mobility in ("edge", "galerkin"):
 check_at("1d_edge_10V_rising", 1, 45, "edge", 10.0)
 check_at("1d_edge_10V_plateau", 1, 400, "edge", 10.0)
 check_at("1d_galerkin_10V", 1, 45, "galerkin", 10.0)
+# The Scharfetter-Gummel flux of hopping with site exclusion ('sg', the box scheme's other flux).
+check_at("1d_sg_10V_rising", 1, 45, "sg", 10.0)
+check_at("1d_sg_10V_plateau", 1, 400, "sg", 10.0)
+check_at("1d_sg_lumped_10V_plateau", 1, 400, "sg", 10.0, gate={"Mass lumping": "on"})
+check_at("2d_sg_rising", 2, 40, "sg", 3.0)
 check_at("3d_edge", 3, 40, "edge", 3.0, np_=2, lateral="50e-9")
 # Butler-Volmer gate exchange behind a Stern layer (face terms: the Robin condition for phi and the
 # exchange flux with its dependence on mu, phi and the Stern drop), alpha != 1/2.
@@ -94,4 +99,5 @@ check_at("1d_electrons_lumped_interface_bv", 1, 400, "edge", 10.0, layers=CHANNE
          gate=dict(EL, **IF, **{"Mass lumping": "on"}))
 check_at("2d_electrons_plateau", 2, 300, "galerkin", 3.0, np_=2, gate=EL)
 check_at("2d_electrons_edge_rising", 2, 40, "edge", 3.0, gate=EL)
+check_at("1d_electrons_sg_10V_plateau", 1, 400, "sg", 10.0, gate=EL, layers=CHANNEL_AT_BOTTOM, back="true")
 finish()

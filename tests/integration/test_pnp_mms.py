@@ -4,7 +4,9 @@ background and fixed charge; hopping enhancement g(|E|) up to 3.3; densities
 from dilute to near c_max; Poisson coupling; time-dependent data, BDF2 with
 dt = h^((p+1)/2) to t = 0.25 t0. Run by tests/verification/pnp_mms.cc on the production
 PNPSolver (sources from the exact fields, exact Dirichlet data), with both
-proton mobility averages ('Transport/Mobility average' = galerkin, edge).
+proton mobility averages ('Transport/Mobility average' = galerkin, edge) and, in 1D,
+the Scharfetter-Gummel flux of hopping with site exclusion (sg; its 2D rates,
+measured by hand on 2 ranks, are in docs/verification.md).
 
 Required: over the last three refinements the observed rates of phi and mu
 are within 0.1 of the optimal ones: L2 p+1, H1 seminorm p (Q1 in 1D and 2D,
@@ -22,7 +24,7 @@ PNP_MMS_BIN = os.environ.get("PROTONFEM_PNP_MMS_BIN", "build/tests/pnp_mms")
 # pre-asymptotic; on 4x4 Newton diverges at the first step near the interface:
 # that coarse discrete problem has no solution close to the exact one).
 CASES = [(1, 1, 2, 8, 1, "galerkin"), (1, 2, 2, 6, 1, "galerkin"), (2, 1, 3, 7, 2, "galerkin"),
-         (1, 1, 2, 8, 1, "edge"), (2, 1, 3, 7, 2, "edge")]
+         (1, 1, 2, 8, 1, "edge"), (2, 1, 3, 7, 2, "edge"), (1, 1, 2, 8, 1, "sg")]
 NAMES = ["L2 phi", "H1 phi", "L2 mu", "H1 mu", "L2 c"]
 
 

@@ -15,7 +15,7 @@
 // differences (step 1e-3: truncation and round-off below 1e-10, far below the
 // discretization errors measured); gradients are analytic.
 //
-// usage: pnp_mms DIM DEGREE FIRST_REFINEMENT LAST_REFINEMENT [--mobility=edge|galerkin]
+// usage: pnp_mms DIM DEGREE FIRST_REFINEMENT LAST_REFINEMENT [--mobility=edge|galerkin|sg]
 //        [--drop-enhancement-in-source]
 // Prints one CSV row per mesh: errors of phi/V_T and mu/kT (L2, H1 seminorm)
 // and of c/c_ref (L2) at the final time, in nondimensional units, with the
@@ -308,7 +308,7 @@ int main(int argc, char **argv)
       const std::string a = argv[k];
       if (a == "--drop-enhancement-in-source")
         drop_enhancement = true;
-      else if (a == "--mobility=edge" || a == "--mobility=galerkin")
+      else if (a == "--mobility=edge" || a == "--mobility=galerkin" || a == "--mobility=sg")
         mobility_average = a.substr(11);
       else
         usage_error = true;
@@ -316,7 +316,7 @@ int main(int argc, char **argv)
   if (usage_error)
     {
       std::cerr << "usage: pnp_mms DIM DEGREE FIRST_REFINEMENT LAST_REFINEMENT "
-                   "[--mobility=edge|galerkin] [--drop-enhancement-in-source]\n";
+                   "[--mobility=edge|galerkin|sg] [--drop-enhancement-in-source]\n";
       return 1;
     }
   try

@@ -73,7 +73,7 @@ def rises(prof):
 
 
 for flux, lump in (("edge", "off"), ("edge", "on"), ("sg", "on")):
-    out = os.path.join(folder, f"lumping_{lump}" if flux == "edge" else f"{flux}_lumping_{lump}")
+    out = os.path.join(folder, f"{flux}_lumping_{lump}")
     deck = write(out + ".prm", pnp_deck(
         [("electrolyte", "PSG", L, H, "full")], output_dir=out,
         geometry={"Max vertical cell size": repr(H), "Grading ratio": "1.0"},

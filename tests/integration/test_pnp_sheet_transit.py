@@ -55,6 +55,7 @@ from common import *
 KB, Q, EPS0 = 1.380649e-23, 1.602176634e-19, 8.8541878128e-12
 VT = KB * 300 / Q
 D_GAP, X0, WIDTH, FLOOR = 100e-9, 30e-9, 2e-9, 1e12
+H_BULK = 0.5e-9  # the PSG's cell size away from its faces (case E's prediction uses it)
 A_HOP = 1e-9
 
 
@@ -121,7 +122,7 @@ def sheet_run(name, v_gate, n_sheet, sinh_law=False, mobility="edge", np_=1, end
     deck = write(out + ".prm", pnp_deck(
         [("channel", "WO3", 20e-9, 0.1e-9, "full"), ("electrolyte", "PSG", D_GAP, 0.1e-9, "full")],
         output_dir=out, materials_dir=mats,
-        geometry={"Max vertical cell size": "0.5e-9", "Grading ratio": "1.1"},
+        geometry={"Max vertical cell size": repr(H_BULK), "Grading ratio": "1.1"},
         waveform={"Type": "dc", "Amplitude": repr(v_gate)},
         transport={"Gate proton exchange": "blocking", "Channel electrostatics": "conductor",
                    "Field enhancement": "material" if sinh_law else "off", "Mobility average": mobility,
@@ -233,11 +234,11 @@ print(f"   D: the Galerkin interface delays the mean arrival by {d['arrival'] / 
 # differ by (h/w)^2/12, so the sheet drifts that much too fast. The edge mean is
 # the logarithmic mean, exactly the edge integral of exp(eta_h): no such term.
 # Asserted: the error at the first compared time is this prediction (cell
-# h = 0.5 nm, w^2 = WIDTH^2 + 2 D t), to 5 %.
+# h = H_BULK, w^2 = WIDTH^2 + 2 D t), to 5 %.
 e = sheet_run("E_sg", 5.0, 1e13, mobility="sg")
 table.append(("E (case A, sg)", "gate current, max rel. error over the transit", abs(e["j_err"]), e))
 w2 = WIDTH ** 2 + 2 * MU * VT * e["j_err_t"]
-predicted = (0.5e-9) ** 2 / w2 / 12
+predicted = H_BULK ** 2 / w2 / 12
 check(e["j_err"] > 0 and abs(e["j_err"] / predicted - 1) < 0.05,
       f"E (case A, sg): gate current high by {e['j_err']:.3e} at t = {e['j_err_t']:.3e} s, the nodal-sum "
       f"drift excess (h/w)^2/12 = {predicted:.3e} (within 5 %)")

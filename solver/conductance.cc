@@ -4,6 +4,7 @@
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/tensor.h>
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/fe/fe_nothing.h>
 #include <deal.II/fe/fe_q.h>
@@ -13,6 +14,7 @@
 #include <deal.II/lac/sparsity_tools.h>
 #include <deal.II/numerics/vector_tools.h>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace protonfem
@@ -106,11 +108,15 @@ namespace protonfem
       }
     else
       {
-        const FiniteElement<dim> &fe_q = fe[0];
-        FEValues<dim>             fv(fe_q, quadrature, update_gradients | update_JxW_values);
-        const unsigned int        n = fe_q.n_dofs_per_cell();
-        FullMatrix<double>        local(n, n);
-        Vector<double>            local_rhs(n);
+        const FiniteElement<dim>            &fe_q = fe[0];
+        FEValues<dim>                        fv(fe_q, quadrature,
+                                                update_gradients | update_JxW_values | update_jacobians |
+                                                    update_inverse_jacobians);
+        const unsigned int                   n = fe_q.n_dofs_per_cell();
+        std::vector<double>                  s(quadrature.size());
+        std::vector<Tensor<1, dim>>          g(n);
+        FullMatrix<double>                   local(n, n);
+        Vector<double>                       local_rhs(n);
         std::vector<types::global_dof_index> idx(n);
 
         PETScWrappers::MPI::Vector rhs(owned, comm), psi(owned, comm);
@@ -127,11 +133,37 @@ namespace protonfem
               local            = 0;
               local_rhs        = 0;
               for (unsigned int q = 0; q < quadrature.size(); ++q)
+                s[q] = law.conductivity(c[q] / cw);
+              for (unsigned int q = 0; q < quadrature.size(); ++q)
                 {
-                  const double w = law.conductivity(c[q] / cw) * fv.JxW(q);
+                  // Series rule: along each cell direction d the conductivity
+                  // is the harmonic mean of the two Gauss points on the line
+                  // through q (QGauss(2) is a tensor product, direction d
+                  // flips bit d of q). A cell whose sigma spans many orders
+                  // along the current conducts like resistors in series; the
+                  // arithmetic quadrature mean would let one saturated node
+                  // short a whole cell (docs/numerics.md, "Conductance
+                  // read-out"). Uniform sigma along d: the plain value.
+                  // B = J^-T D^(1/2) J^T applies D = diag(sigma_d) in the
+                  // cell's own directions; on axis-aligned cells B = D^(1/2).
+                  Tensor<1, dim> root;
+                  for (unsigned int d = 0; d < dim; ++d)
+                    {
+                      const double a = s[q], b = s[q ^ (1u << d)];
+                      root[d] = a + b > 0 ? std::sqrt(2 * a * b / (a + b)) : 0.0;
+                    }
+                  const Tensor<2, dim> J    = Tensor<2, dim>(fv.jacobian(q));
+                  const Tensor<2, dim> Jinv = Tensor<2, dim>(fv.inverse_jacobian(q));
+                  for (unsigned int i = 0; i < n; ++i)
+                    {
+                      Tensor<1, dim> r = transpose(J) * fv.shape_grad(i, q);
+                      for (unsigned int d = 0; d < dim; ++d)
+                        r[d] *= root[d];
+                      g[i] = transpose(Jinv) * r;
+                    }
                   for (unsigned int i = 0; i < n; ++i)
                     for (unsigned int j = 0; j < n; ++j)
-                      local(i, j) += w * (fv.shape_grad(i, q) * fv.shape_grad(j, q));
+                      local(i, j) += fv.JxW(q) * (g[i] * g[j]);
                 }
               cell_matrices.push_back(local);
               cell->get_dof_indices(idx);

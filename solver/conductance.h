@@ -7,6 +7,11 @@
 // the device), psi = V_read on the drain and 0 on the source, all other
 // faces insulating; I_sd is the consistent flux (the residual of the
 // unconstrained operator summed over the drain DoFs), G = I_sd / V_read.
+// In each cell sigma along a cell direction is the harmonic mean of the two
+// Gauss-point values on that line (resistors in series): sigma_e = sigma0
+// e^(42.2 x) spans 1e18 between a saturated node and an empty one, and the
+// plain Gauss-point (arithmetic) mean let one saturated node short a whole
+// cell between a contact and the proton-filled interface sheet.
 // 1D has no lateral direction: the sheet conductance G_sq = int sigma_e dz of
 // the conducting layers times W/L of the device is reported.
 // G is in S for the device: the 2D current per metre of depth is multiplied by

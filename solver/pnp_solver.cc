@@ -1163,21 +1163,23 @@ namespace protonfem
                   }
                 pairs.clear();
                 if (!sg) // the eta-mean pairs (with 'sg', pairs stays empty)
-                for (unsigned int a = 0; a < nb; ++a)
-                  for (unsigned int b = a + 1; b < nb; ++b)
-                    {
-                      // The pairs across a box's diagonals have K_ab = 0.
-                      if (std::abs(vertex_stiffness[a][b]) <= 1e-12 * k_top)
-                        continue;
-                      const double d = eta_node[b] - eta_node[a];
-                      const double l = std::log(s.c_max) + log_sinhc(d) - std::log(2.0) -
-                                       log_cosh(0.5 * eta_node[a]) - log_cosh(0.5 * eta_node[b]);
-                      const double q = dlog_sinhc(d);
-                      pairs.push_back(Pair{a, b, vertex_stiffness[a][b], l,
-                                           -q - 0.5 * std::tanh(0.5 * eta_node[a]),
-                                           q - 0.5 * std::tanh(0.5 * eta_node[b])});
-                      log_top = std::max(log_top, l);
-                    }
+                  {
+                    for (unsigned int a = 0; a < nb; ++a)
+                      for (unsigned int b = a + 1; b < nb; ++b)
+                        {
+                          // The pairs across a box's diagonals have K_ab = 0.
+                          if (std::abs(vertex_stiffness[a][b]) <= 1e-12 * k_top)
+                            continue;
+                          const double d = eta_node[b] - eta_node[a];
+                          const double l = std::log(s.c_max) + log_sinhc(d) - std::log(2.0) -
+                                           log_cosh(0.5 * eta_node[a]) - log_cosh(0.5 * eta_node[b]);
+                          const double q = dlog_sinhc(d);
+                          pairs.push_back(Pair{a, b, vertex_stiffness[a][b], l,
+                                               -q - 0.5 * std::tanh(0.5 * eta_node[a]),
+                                               q - 0.5 * std::tanh(0.5 * eta_node[b])});
+                          log_top = std::max(log_top, l);
+                        }
+                  }
                 // The weak form of -div(D g M grad mu) in row a: since the
                 // rows of K sum to zero, sum_b K_ab M mu_b becomes
                 // R_a = sum_b K_ab Mbar_ab (mu_b - mu_a) with one mean per pair.

@@ -676,8 +676,11 @@ namespace protonfem
   {
     TimerOutput::Scope t(timer, "pnp: assembly");
     const auto         started = std::chrono::steady_clock::now();
-    jacobian       = 0;
-    rhs            = 0;
+    if (!gate_rows_only) // the gate pass only sums its rows' residual
+      {
+        jacobian = 0;
+        rhs      = 0;
+      }
     const double L = scaling.length, lambda = scaling.poisson_coupling();
     const double jxw_scale = std::pow(L, -dim);
 

@@ -37,8 +37,9 @@ Asserted:
 - positivity: every minimum density in the time series is > 0.
 The same run with 'Mobility average = sg' (eleventh session: the box scheme
 with the Scharfetter-Gummel flux of hopping with site exclusion, bounded next
-to an emptied node): it must complete with positivity and refill as above, the open-gate balance below 1e-8 of N(0)
-(measured 3.1e-13) with no step held at the eta bound, and both pulse charges
+to an emptied node): it must complete with positivity and refill as above,
+the open-gate balance below 1e-8 of N(0) (measured 3.1e-13) with no step
+held at the eta bound, and both pulse charges
 within 1e-3 of the edge run's (measured 2e-5 and 2.4e-4). Its PSG minimum is
 printed, not asserted (1.4e-13 c0 against the edge run's 2.7e-21 c0: the depth
 of the unresolved depletion layer depends on the flux; docs/status.md).

@@ -94,22 +94,28 @@ namespace protonfem
                       "material: use each material's mobility law (hopping: sinh enhancement); "
                       "off: g = 1 everywhere (classical Nernst-Planck).");
     prm.declare_entry(
-        "Mobility average", "galerkin", Patterns::Selection("edge|sg|galerkin"),
-        "How the proton mobility D c (1 - c/c_max) enters the flux. galerkin: its value at the "
-        "quadrature points (blocks the flux across cells where c changes by many orders of "
-        "magnitude, e.g. an unresolved PSG/WO3 interface); edge (Q1 only): the box scheme, one "
-        "exact edge mean (c_b - c_a)/(eta_b - eta_a) per vertex pair (eta = mu - phi - "
-        "E_site/kT) with the vertex-rule stiffness (an M-matrix on box cells): mesh-converged "
-        "channel uptake, and the scheme to use at >= 0.5 V/nm (docs/numerics.md); sg (Q1 only): "
-        "the same box scheme with the Scharfetter-Gummel flux of hopping with site exclusion, "
-        "B(-dpsi) c_b (1 - c_a/c_max) - B(dpsi) c_a (1 - c_b/c_max) per pair (bounded next "
-        "to an emptied node, where the edge mean is a sink whatever the field).");
+        "Mobility average", "sg", Patterns::Selection("edge|sg|galerkin"),
+        "How the proton mobility D c (1 - c/c_max) enters the flux. sg (default, Q1 only): the box "
+        "scheme with the Scharfetter-Gummel flux of hopping with site exclusion, "
+        "B(-dpsi) c_b (1 - c_a/c_max) - B(dpsi) c_a (1 - c_b/c_max) per vertex pair with the "
+        "vertex-rule stiffness (an M-matrix on box cells): mesh-converged channel uptake, bounded "
+        "next to an emptied node, runs the reference devices at 1 V/nm (docs/numerics.md); edge "
+        "(Q1 only): the same box scheme with one exact edge mean (c_b - c_a)/(eta_b - eta_a) of "
+        "dc/deta per pair (eta = mu - phi - E_site/kT); galerkin: its value at the quadrature "
+        "points, the only choice for Q2 (blocks the flux across cells where c changes by many "
+        "orders of magnitude, e.g. an unresolved PSG/WO3 interface, and fails the 2D reference "
+        "device at 5 V).");
     prm.declare_entry(
-        "Mass lumping", "off", Patterns::Selection("off|on"),
-        "on (Q1 only): the proton storage and the proton space charge are taken at the nodes "
-        "(row sums of the mass matrix); with 'Mobility average = edge' this is the box "
+        "Mass lumping", "auto", Patterns::Selection("auto|off|on"),
+        "on (Q1 only): the proton storage and the proton space charge are taken at the nodes (row "
+        "sums of the mass matrix); with 'Mobility average = sg' or 'edge' this is the box "
         "(finite-volume) scheme, monotone on meshes that do not resolve the accumulation layers; "
-        "off: consistent mass matrix.");
+        "off: the consistent mass matrix, which undershoots ahead of a steep uptake front (by 50 "
+        "orders of magnitude in the WO3 of the 2D reference device at 10 V) and moves a thin "
+        "drifting sheet (h/w)^2/12 too fast under sg, but is ~2.6x more accurate on resolved "
+        "diffusion profiles (docs/verification.md); auto (default): on with sg and edge, off with "
+        "galerkin (whose Gauss-point mobility with lumped storage is not monotone: it held nodes "
+        "at the density bound in a space-charge-limited run).");
     prm.declare_entry(
         "Channel electrostatics", "conductor", Patterns::Selection("conductor|dielectric"),
         "conductor: mixed-conductor layers (WO3) are electronic conductors, an "
@@ -234,6 +240,10 @@ namespace protonfem
     field_enhancement      = prm.get("Field enhancement");
     mobility_average       = prm.get("Mobility average");
     mass_lumping           = prm.get("Mass lumping");
+    // 'auto' pairs the storage with the flux: the box schemes (sg, edge) are
+    // built on nodal (lumped) storage; galerkin and Q2 use the consistent one.
+    if (mass_lumping == "auto")
+      mass_lumping = (mobility_average == "galerkin") ? "off" : "on";
     channel_electrostatics = prm.get("Channel electrostatics");
     channel_potential      = prm.get_double("Channel potential");
     const std::string species_text = prm.get("Mobile species");

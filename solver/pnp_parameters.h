@@ -52,12 +52,15 @@ namespace protonfem
     double      channel_interface_rate_constant        = 1e-3; ///< k0 [m/s]
     double      channel_interface_transfer_coefficient = 0.5;  ///< alpha, in (0, 1)
     std::string field_enhancement      = "material";  ///< material | off
-    /// edge: secant mean of dc/deta over each pair of nodes (edge-averaged
-    /// finite elements, docs/numerics.md); galerkin: at quadrature points.
-    std::string mobility_average = "galerkin";
-    /// on: proton storage and space charge at the nodes (Q1; with the edge
-    /// mobility a monotone box scheme, docs/numerics.md); off: consistent.
-    std::string mass_lumping = "off";
+    /// sg: Scharfetter-Gummel flux of hopping per pair of nodes (Q1 box
+    /// scheme); edge: secant mean of dc/deta over each pair (edge-averaged
+    /// finite elements); galerkin: at quadrature points (docs/numerics.md).
+    /// The defaults are the deck's (Q1); Q2 needs galerkin and no lumping.
+    std::string mobility_average = "sg";
+    /// on: proton storage and space charge at the nodes (Q1; with the sg or
+    /// edge mobility a monotone box scheme, docs/numerics.md); off: consistent.
+    /// The deck's 'auto' is resolved in parse(): on for sg/edge, off for galerkin.
+    std::string mass_lumping = "on";
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
     /// Electrons/polarons as a mobile species in the mixed-conductor
     /// (channel) layers ('Mobile species = protons, electrons').

@@ -253,6 +253,13 @@ namespace protonfem
       throw InputError(p.deck_file, "Conductance/Channel conductivity", "electrons",
                        "'proton-fraction' unless 'Transport/Mobile species = protons, electrons' "
                        "(the read-out then needs the modelled electron density)");
+    // sg and edge are box schemes on Q1 vertex pairs; they are the default,
+    // so a Q2 deck is told what to set rather than silently given galerkin.
+    if (pp.mobility_average != "galerkin" && p.electrostatics.fe_degree != 1)
+      throw InputError(p.deck_file, "Transport/Mobility average", pp.mobility_average,
+                       "'galerkin' with 'Electrostatics/Finite element degree' = " +
+                           std::to_string(p.electrostatics.fe_degree) +
+                           " (sg and edge are defined for Q1 elements only)");
     if (pp.mass_lumping == "on" && p.electrostatics.fe_degree != 1)
       throw InputError(p.deck_file, "Transport/Mass lumping", "on",
                        "'off' with 'Electrostatics/Finite element degree' = " +

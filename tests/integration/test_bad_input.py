@@ -347,7 +347,13 @@ expect("conductance_from_electrons_without_electrons", ["deck.prm", "Conductance
 
 expect("mass_lumping_with_q2", ["deck.prm", "Transport/Mass lumping", "on", "Finite element degree", "Q1"],
        build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end",
-                        "subsection Transport", "  set Mass lumping = on", "end"), stage="mesh")
+                        "subsection Transport", "  set Mobility average = galerkin", "  set Mass lumping = on",
+                        "end"), stage="mesh")
+# The default flux (sg) is a Q1 scheme: a Q2 deck that keeps it is told what to set.
+expect("default_scheme_with_q2", ["deck.prm", "Transport/Mobility average", "sg", "'galerkin'",
+                                  "Finite element degree", "Q1"],
+       build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end"),
+       stage="mesh")
 
 # --- command line ------------------------------------------------------------------
 expect("unknown_command", ["frobnicate", "allowed: run, sweep, print-parameters, materials"], code=1,

@@ -111,11 +111,14 @@ namespace protonfem
         "sums of the mass matrix); with 'Mobility average = sg' or 'edge' this is the box "
         "(finite-volume) scheme, monotone on meshes that do not resolve the accumulation layers; "
         "off: the consistent mass matrix, which undershoots ahead of a steep uptake front (by 50 "
-        "orders of magnitude in the WO3 of the 2D reference device at 10 V) and moves a thin "
-        "drifting sheet (h/w)^2/12 too fast under sg, but is ~2.6x more accurate on resolved "
-        "diffusion profiles (docs/verification.md); auto (default): on with sg and edge, off with "
-        "galerkin (whose Gauss-point mobility with lumped storage is not monotone: it held nodes "
-        "at the density bound in a space-charge-limited run).");
+        "orders of magnitude in the WO3 of the 2D reference device at 3 V) and moves a thin "
+        "drifting sheet (h/w)^2/12 too fast under sg, but is 2-4x more accurate on resolved "
+        "diffusion profiles (docs/verification.md); auto (default): each flux with the storage "
+        "it is consistent with: on with sg (flux and storage count the same nodal densities), "
+        "off with edge (its log-mean is the exact edge integral of the consistent storage; edge "
+        "with lumping needs 100 Newton iterations at 10 V in 1D) and with galerkin (whose "
+        "Gauss-point mobility with lumped storage held nodes at the density bound in a "
+        "space-charge-limited run).");
     prm.declare_entry(
         "Channel electrostatics", "conductor", Patterns::Selection("conductor|dielectric"),
         "conductor: mixed-conductor layers (WO3) are electronic conductors, an "
@@ -240,10 +243,12 @@ namespace protonfem
     field_enhancement      = prm.get("Field enhancement");
     mobility_average       = prm.get("Mobility average");
     mass_lumping           = prm.get("Mass lumping");
-    // 'auto' pairs the storage with the flux: the box schemes (sg, edge) are
-    // built on nodal (lumped) storage; galerkin and Q2 use the consistent one.
+    // 'auto' pairs the storage with the flux it is consistent with: sg's pair
+    // flux counts nodal densities (lumped storage); edge's log-mean is the
+    // exact edge integral of exp(eta_h), i.e. of the consistent storage;
+    // galerkin (and Q2) use the consistent one (docs/numerics.md).
     if (mass_lumping == "auto")
-      mass_lumping = (mobility_average == "galerkin") ? "off" : "on";
+      mass_lumping = (mobility_average == "sg") ? "on" : "off";
     channel_electrostatics = prm.get("Channel electrostatics");
     channel_potential      = prm.get_double("Channel potential");
     const std::string species_text = prm.get("Mobile species");

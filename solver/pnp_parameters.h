@@ -59,7 +59,8 @@ namespace protonfem
     std::string mobility_average = "sg";
     /// on: proton storage and space charge at the nodes (Q1; with the sg or
     /// edge mobility a monotone box scheme, docs/numerics.md); off: consistent.
-    /// The deck's 'auto' is resolved in parse(): on for sg/edge, off for galerkin.
+    /// The deck's 'auto' is resolved in parse(): on for sg, off for edge and
+    /// galerkin. Code that sets mobility_average directly sets this too.
     std::string mass_lumping = "on";
     std::string channel_electrostatics = "conductor"; ///< conductor | dielectric
     /// Electrons/polarons as a mobile species in the mixed-conductor

@@ -429,6 +429,15 @@ namespace protonfem
           << "); scales: L0 = " << scaling.length << " m, c_ref = " << scaling.density
           << " m^-3, t0 = " << scaling.time()
           << " s, (L0/lambda_D)^2 = " << fmt(scaling.poisson_coupling()) << std::endl;
+    // The scheme as resolved ('Mass lumping = auto' depends on the flux), so
+    // every log says what was run.
+    pcout << "  proton flux: " << pp.mobility_average << ", storage: "
+          << (pp.mass_lumping == "on" ? "lumped" : "consistent") << std::endl;
+    if (pp.mobility_average == "galerkin" && pp.mass_lumping == "on")
+      pcout << "  warning: 'Mobility average = galerkin' with 'Mass lumping = on' is not monotone "
+            << "(on the Mott-Gurney case it held nodes at the density bound and moved almost no "
+            << "charge); use 'sg' with lumping, or galerkin with 'Mass lumping = off' "
+            << "(docs/numerics.md)" << std::endl;
 
     // Resolution of the proton uptake of the channel: in a pulse of length
     // tau protons enter a mixed conductor by diffusion to a depth
@@ -1146,6 +1155,8 @@ namespace protonfem
         .add("mpi_ranks", Utilities::MPI::n_mpi_processes(comm))
         .add("cells", static_cast<unsigned long long>(tria->n_global_active_cells()))
         .add("dofs", static_cast<unsigned long long>(solver.n_dofs()))
+        .add("proton_flux", pp.mobility_average)
+        .add("storage", pp.mass_lumping == "on" ? "lumped" : "consistent")
         .add("extensive_quantities", unit)
         .add("end_time_s", t)
         .add("steps", steps)

@@ -25,9 +25,11 @@ C. Conservation: blocking gate, a 3 V pulse into the reference stack: the interf
    interface faces cross the partition).
 D. 1 V/nm: the reference device at 10 V with k0 = 0.1 m/s runs its four pulses with bounded mu at
    the (filled) electrolyte side of the interface.
-The mesh study of A and cases B-D run with the default lumped storage; the alpha cases of A check
-absolute accuracy with the consistent mass matrix, for which their tolerances were set (lumped:
-uptake 1.2e-3 at alpha = 0.3 against the limit 1e-3, measured).
+Schemes: A and B's uptake runs use the default flux, sg (Fick's law in the conductor channel, as
+with the Galerkin mobility the tolerances were first set with), with its default lumped storage,
+except the alpha cases of A, which check absolute accuracy with the consistent mass matrix, for
+which their tolerances were set (lumped: uptake 1.2e-3 at alpha = 0.3 against the limit 1e-3,
+measured). B's equilibria, C and D (the 1D reference deck) use edge with consistent storage.
 """
 import math
 import os

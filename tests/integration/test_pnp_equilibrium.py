@@ -77,7 +77,7 @@ def study(label, transport):
               f"{['%.2f' % r for r in rates]} (cells halve)")
 
 
-study("", {"Gate proton exchange": "blocking"})
+study("", {"Gate proton exchange": "blocking", "Mobility average": "galerkin"})
 # Mass lumping with the edge mobility (the box scheme): the same exact answers.
 study("lumped ", {"Gate proton exchange": "blocking", "Mass lumping": "on", "Mobility average": "edge"})
 finish()

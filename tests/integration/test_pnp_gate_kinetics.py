@@ -29,7 +29,10 @@ C. Stern layer (Robin condition for phi): PSG between a biased blocking gate beh
    eps_r E_s = (eps_S / lambda_S)(V - phi_s). The exact phi_s solves both (bisection here, with
    the bulk potential from the run); checked: phi_s and the metal charge against it, with
    refinement.
-The mesh study of A runs with the default lumped storage (rate 2); the alpha cases of A and the Stern
+All cases use the default flux, sg (with phi fixed in the conductor it is Fick's law, c_b - c_a per
+pair, so A's figures equal the Galerkin mobility's that the tolerances were first set with; C's
+Stern figures too, to the printed digits). The mesh study of A runs with the default lumped storage
+(rate 2); the alpha cases of A and the Stern
 cases of C check absolute accuracy with the consistent mass matrix ('Mass lumping = off'), against
 which the tolerances were set: lumping's larger O(h^2) constant gives 1.2e-4 (alpha = 0.3, limit
 1e-4) and 1.1e-5 V/V (C at 0.3 V, limit 1e-5) on the same meshes (measured).

@@ -9,7 +9,9 @@ Debye length), edge-averaged mobility, adaptive BDF2, on 1 and 2 MPI ranks
     cannot be negative), while the layer empties below 1e-80 of c0;
   - refill: 14 ns after the pulse the smallest density is back above 1e-3 c0.
 Part 2: 1-rank and 2-rank runs with fixed time steps (same step sequence)
-agree to 1e-8 relative in every time-series column.
+agree to 1e-8 relative in every time-series column (the deck names no scheme,
+so this is the default: sg with lumped storage since the fourteenth session;
+galerkin with consistent mass before).
 Part 3: the same 1.5 V/nm pulse with 'Mass lumping = on' (storage and space
 charge at the nodes: with the edge mobility the box scheme): conservation,
 positivity, emptying and refill as in part 1, and a monotone profile (density

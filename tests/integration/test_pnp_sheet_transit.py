@@ -33,7 +33,7 @@ Cases (x(t) of the exact sheet by RK4 in the test, 1e-12 accurate):
      x = 55 nm, current only (after that the absorbed front leaves the thin-sheet law);
   C  V = 10 V, hopping enhancement with a = 1 nm (E0 = 2 V_T/a = 5.2e7 V/m): v = mu E0 sinh(E/E0),
      asserted to differ from mu E by > 50 %;
-  D  case A with the Galerkin mobility (the default): its PSG/WO3 interface cell (0.1 nm) lets the
+  D  case A with the Galerkin mobility (the default until the fourteenth session): its PSG/WO3 interface cell (0.1 nm) lets the
      absorbed protons queue in front of the collector: the arrival is late by 0.5 % (measured
      4.85e-3; 9.0e-4 with a 0.025 nm interface cell), asserted < 1 % and reported;
   E  case A with 'Mobility average = sg' (consistent storage): the sheet drifts too fast by

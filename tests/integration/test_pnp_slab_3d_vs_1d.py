@@ -5,7 +5,8 @@ fixed time steps. Per unit gate area, the 2D and 3D time series (gate metal
 charge, protons, gate current, energy, peak field) must reproduce the 1D ones
 to 1e-6 relative (measured: round-off level), with each proton flux: galerkin, edge (one pair mean
 per direction in a laterally uniform state) and sg (the Scharfetter-Gummel hopping flux, whose
-lateral pairs carry zero flux in a laterally uniform state)."""
+lateral pairs carry zero flux in a laterally uniform state), each with its default storage
+('Mass lumping = auto': lumped with sg, consistent with galerkin and edge)."""
 import os
 from common import *
 

@@ -431,8 +431,8 @@ namespace protonfem
           << " s, (L0/lambda_D)^2 = " << fmt(scaling.poisson_coupling()) << std::endl;
     // The scheme as resolved ('Mass lumping = auto' depends on the flux), so
     // every log says what was run.
-    pcout << "  proton flux: " << pp.mobility_average << ", storage: "
-          << (pp.mass_lumping == "on" ? "lumped" : "consistent") << std::endl;
+    const std::string storage = pp.mass_lumping == "on" ? "lumped" : "consistent";
+    pcout << "  proton flux: " << pp.mobility_average << ", storage: " << storage << std::endl;
     if (pp.mobility_average == "galerkin" && pp.mass_lumping == "on")
       pcout << "  warning: 'Mobility average = galerkin' with 'Mass lumping = on' is not monotone "
             << "(on the Mott-Gurney case it held nodes at the density bound and moved almost no "
@@ -1156,7 +1156,7 @@ namespace protonfem
         .add("cells", static_cast<unsigned long long>(tria->n_global_active_cells()))
         .add("dofs", static_cast<unsigned long long>(solver.n_dofs()))
         .add("proton_flux", pp.mobility_average)
-        .add("storage", pp.mass_lumping == "on" ? "lumped" : "consistent")
+        .add("storage", storage)
         .add("extensive_quantities", unit)
         .add("end_time_s", t)
         .add("steps", steps)

@@ -90,6 +90,13 @@ namespace protonfem
       const PetscScalar                *values = nullptr;
     };
 
+    /// A PETSc error code as an exception naming the call.
+    void check(const PetscErrorCode ierr, const char *what)
+    {
+      if (ierr != 0)
+        throw std::runtime_error(std::string("PETSc error in ") + what + " (code " +
+                                 std::to_string(ierr) + ")");
+    }
     /// Position of a locally relevant DoF in the local form of a ghosted
     /// PETSc vector: owned entries first (contiguous), then the ghosts in
     /// increasing index order (how deal.II creates the ghosted vector).
@@ -163,23 +170,94 @@ namespace protonfem
       else
         return QGaussLobatto<dim - 1>(degree + 1);
     }
-    /// log B(x), B(x) = x / (e^x - 1) the Bernoulli function, for any x.
-    double log_bernoulli(const double x)
+    /// The Q1 stiffness matrix of an axis-parallel box cell, times @p scale,
+    /// in closed form: the sum over axes d of the 1D stiffness along d
+    /// times the 1D mass matrices along the other axes (shape functions are
+    /// products of 1D ones, numbered lexicographically: bit d of a shape
+    /// function's number is its end along axis d). @p vertex_rule: the 1D
+    /// mass matrices of the vertex (trapezoidal) rule, diag(h/2), which is
+    /// QGaussLobatto(2); otherwise the exact ones, h/6 [[2, 1], [1, 2]],
+    /// which is QGauss(2). Same values as FEValues with those rules, without
+    /// their per-cell reinit and 2^(3 dim) products (docs/performance.md).
+    template <int dim, typename CellIterator>
+    void box_stiffness(const CellIterator &cell, const double scale, const bool vertex_rule,
+                       std::vector<std::vector<double>> &k)
     {
-      if (std::abs(x) < 1e-6)
-        return -0.5 * x;
-      if (x > 0) // log x - log(e^x - 1) = log x - x - log(1 - e^-x)
-        return std::log(x) - x - std::log1p(-std::exp(-x));
-      return std::log(x / std::expm1(x));
+      const unsigned int nv = 1u << dim;
+      const Point<dim>   lo = cell->vertex(0), hi = cell->vertex(nv - 1);
+      // 1D matrices per axis: [same end], [opposite ends].
+      std::array<std::array<double, 2>, dim> mass, stiff;
+      for (unsigned int d = 0; d < dim; ++d)
+        {
+          const double h = hi[d] - lo[d];
+          mass[d]        = vertex_rule ? std::array<double, 2>{{h / 2, 0}}
+                                       : std::array<double, 2>{{h / 3, h / 6}};
+          stiff[d]       = {{1 / h, -1 / h}};
+        }
+      for (unsigned int a = 0; a < nv; ++a)
+        for (unsigned int b = 0; b <= a; ++b)
+          {
+            double v = 0;
+            for (unsigned int d = 0; d < dim; ++d)
+              {
+                double term = stiff[d][((a ^ b) >> d) & 1];
+                for (unsigned int e = 0; e < dim; ++e)
+                  if (e != d)
+                    term *= mass[e][((a ^ b) >> e) & 1];
+                v += term;
+              }
+            k[a][b] = k[b][a] = scale * v;
+          }
     }
-    /// d/dx log B(x) = 1/x - e^x / (e^x - 1).
-    double dlog_bernoulli(const double x)
+    /// sigma(+-x) = 1 / (1 + exp(-+x)) and their logs, from one exp and one
+    /// log1p (the assembly needs all four at every node of a cell; four
+    /// separate log_sigmoid calls cost eight transcendentals).
+    struct Sigmoids
     {
-      if (std::abs(x) < 1e-4)
-        return -0.5 + x / 12;
+      double log_p, log_m, p, m; ///< log sigma(x), log sigma(-x), sigma(x), sigma(-x)
+    };
+    Sigmoids sigmoids(const double x)
+    {
+      const double e = std::exp(-std::abs(x)), l = std::log1p(e), inv = 1.0 / (1.0 + e);
       if (x > 0)
-        return 1 / x + 1 / std::expm1(-x);
-      return 1 / x - std::exp(x) / std::expm1(x);
+        return {-l, -x - l, inv, e * inv};
+      return {x - l, -l, e * inv, inv};
+    }
+    /// log B(x), log B(-x) and their derivatives d/dx log B at x and at -x,
+    /// from one expm1 and one log (the Scharfetter-Gummel pair needs all
+    /// four). With a = |x|, em = e^-a - 1: log B(-a) = log(a / -em),
+    /// log B(a) = log B(-a) - a, (log B)'(a) = 1/a + 1/em and
+    /// (log B)'(-a) = -(log B)'(a) - 1; no cancellation in the values.
+    struct LogBernoulliPair
+    {
+      double at_x, at_minus_x, d_at_x, d_at_minus_x;
+    };
+    LogBernoulliPair log_bernoulli_pair(const double x)
+    {
+      const double a = std::abs(x);
+      double       f_pos, f_neg, d_pos, d_neg; // at +a and at -a
+      if (a < 1e-4)
+        {
+          d_pos = -0.5 + a / 12, d_neg = -0.5 - a / 12;
+          if (a < 1e-6)
+            f_pos = -0.5 * a, f_neg = 0.5 * a;
+          else
+            {
+              f_neg = std::log(a / -std::expm1(-a));
+              f_pos = f_neg - a;
+            }
+        }
+      else
+        {
+          const double em = std::expm1(-a);
+          f_neg           = std::log(a / -em);
+          f_pos           = f_neg - a;
+          d_pos           = 1 / a + 1 / em;
+          d_neg           = -1 / a - (1.0 + em) / em;
+        }
+      if (x >= 0)
+        return {f_pos, f_neg, d_pos, d_neg};
+      return {f_neg, f_pos, d_neg, d_pos};
     }
     /// d/dd log(sinh(d/2) / d) = coth(d/2)/2 - 1/d (odd in d).
     double dlog_sinhc(const double d)
@@ -427,6 +505,13 @@ namespace protonfem
     mu_owned = IndexSet(dofs.n_dofs());
     for (const auto &[imu, iphi, r] : mu_nodes)
       mu_owned.add_index(imu);
+    mu_owned.compress();
+    // The other owned unknowns that weighted_max takes plainly (phi).
+    plain_owned = IndexSet(dofs.n_dofs());
+    for (const auto i : owned)
+      if (!mu_owned.is_element(i) && !zero_constraints.is_constrained(i))
+        plain_owned.add_index(i);
+    plain_owned.compress();
     // Owned (mu, phi) pairs at the gate face with Butler-Volmer exchange
     // (the DoFs of one vertex share their owner).
     exchange_nodes.clear();
@@ -477,6 +562,10 @@ namespace protonfem
     DoFTools::make_sparsity_pattern(dofs, dsp, zero_constraints, false);
     SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
     jacobian.reinit(owned, owned, dsp, comm);
+    // The cell matrices are added whole (assemble): their structural zeros
+    // (pairs across a box's diagonals, lumped couplings) are skipped by PETSc.
+    check(MatSetOption(jacobian.petsc_matrix(), MAT_IGNORE_ZERO_ENTRIES, PETSC_TRUE),
+          "MatSetOption");
     current.reinit(owned, comm);
     rhs.reinit(owned, comm);
     update.reinit(owned, comm);
@@ -702,6 +791,7 @@ namespace protonfem
     FullMatrix<double> cell_matrix(n, n);
     Vector<double>     cell_rhs(n);
     std::vector<types::global_dof_index> idx(n);
+    std::vector<PetscInt>                petsc_idx(n);
     std::vector<double>         phi(nq), phi_o(nq), phi_oo(nq);
     std::vector<Tensor<1, dim>> gphi(nq);
     // mu of each mobile species of the cell (protons, electrons) at the points.
@@ -715,6 +805,10 @@ namespace protonfem
     const unsigned int                       nb = n / fe.n_components();
     std::vector<std::vector<unsigned int>>   sys(fe.n_components(), std::vector<unsigned int>(nb));
     std::vector<std::vector<double>>         gg(nb, std::vector<double>(nb));
+    // The cell's Laplacian of phi: in closed form on box
+    // cells with Q1 (QGauss(2) integrates it exactly), else summed over the points.
+    const bool box_poisson = boxes_only && fe.degree == 1;
+    std::vector<std::vector<double>> poisson_stiffness(nb, std::vector<double>(nb));
     for (unsigned int i = 0; i < n; ++i)
       sys[fe.system_to_component_index(i).first][fe.system_to_component_index(i).second] = i;
     std::vector<bool>           row_saturated(n, false);
@@ -755,7 +849,8 @@ namespace protonfem
     std::vector<double>              lumped_weight(nb);
     std::array<std::vector<double>, 2> dg_cell{{std::vector<double>(nb), std::vector<double>(nb)}};
     std::array<double, 2>              g_sum = {{0, 0}};
-    std::vector<double>              eta_node(nb), flux_row(nb);
+    std::vector<double>              eta_node(nb), flux_row(nb), row_factor(nb);
+    std::vector<Sigmoids>            node_sigmoids(nb);
     struct Pair
     {
       unsigned int a, b;
@@ -832,6 +927,9 @@ namespace protonfem
               u_old[i]            = old_array[k];
               u_older[i]          = older_array[k];
             }
+          // With the box scheme and nodal storage (sg, edge + lumping) the
+          // species enter only at the nodes: the points need grad phi alone.
+          const bool point_species = !(edge && lump) && ns > 0;
           for (unsigned int q = 0; q < nq; ++q)
             {
               phi[q] = phi_o[q] = phi_oo[q] = 0;
@@ -844,12 +942,14 @@ namespace protonfem
               for (unsigned int b = 0; b < nb; ++b)
                 {
                   const unsigned int ip = sys[0][b];
+                  gphi[q] += u_now[ip] * fv.shape_grad(ip, q);
+                  if (!point_species)
+                    continue;
                   const double       v  = fv.shape_value(ip, q);
                   const auto        &gr = fv.shape_grad(ip, q);
                   phi[q] += u_now[ip] * v;
                   phi_o[q] += u_old[ip] * v;
                   phi_oo[q] += u_older[ip] * v;
-                  gphi[q] += u_now[ip] * gr;
                   for (unsigned int k = 0; k < ns; ++k)
                     {
                       const unsigned int im = sys[sp[k]->mu_component][b];
@@ -907,22 +1007,36 @@ namespace protonfem
           double w_sum = 0;
           if (edge && ns > 0)
             {
-              vertex_values->reinit(cell);
-              for (unsigned int a = 0; a < nb; ++a)
-                for (unsigned int b = 0; b < nb; ++b)
-                  {
-                    double kab = 0;
-                    for (unsigned int v = 0; v < vertex_values->n_quadrature_points; ++v)
-                      kab += vertex_values->shape_grad(sys[0][a], v) *
-                             vertex_values->shape_grad(sys[0][b], v) * vertex_values->JxW(v);
-                    vertex_stiffness[a][b] = kab * L * L * jxw_scale;
-                  }
+              if (boxes_only)
+                box_stiffness<dim>(cell, L * L * jxw_scale, true, vertex_stiffness);
+              else
+                {
+                  vertex_values->reinit(cell);
+                  const unsigned int nv = vertex_values->n_quadrature_points;
+                  for (unsigned int a = 0; a < nb; ++a)
+                    for (unsigned int b = 0; b <= a; ++b)
+                      {
+                        double kab = 0;
+                        for (unsigned int v = 0; v < nv; ++v)
+                          kab += vertex_values->shape_grad(sys[0][a], v) *
+                                 vertex_values->shape_grad(sys[0][b], v) * vertex_values->JxW(v);
+                        vertex_stiffness[a][b] = vertex_stiffness[b][a] = kab * L * L * jxw_scale;
+                      }
+                }
               for (unsigned int k = 0; k < ns; ++k)
                 {
                   std::fill(dg_cell[k].begin(), dg_cell[k].end(), 0.0);
                   g_sum[k] = 0;
                 }
             }
+          // Space charge at the points only with consistent mass (lumped:
+          // at the nodes below).
+          const bool point_charge = !lump && ns > 0;
+          if (box_poisson)
+            box_stiffness<dim>(cell, L * L * jxw_scale, false, poisson_stiffness);
+          else
+            for (auto &row : poisson_stiffness)
+              std::fill(row.begin(), row.end(), 0.0);
           for (unsigned int q = 0; q < nq; ++q)
             {
               const double         w   = fv.JxW(q) * jxw_scale;
@@ -931,11 +1045,13 @@ namespace protonfem
               const Tensor<1, dim> dir = gn > 0 ? Tensor<1, dim>(gp / gn) : Tensor<1, dim>();
               // Shape data of this point once, and the projections every
               // (i, j) pair needs (assembly cost: docs/performance.md).
+              // (The box scheme with nodal storage uses phi's functions only.)
               for (unsigned int i = 0; i < n; ++i)
-                {
-                  val[i]  = fv.shape_value(i, q);
-                  grad[i] = fv.shape_grad(i, q) * L;
-                }
+                if (point_species || mms || fe.system_to_component_index(i).first == 0)
+                  {
+                    val[i]  = fv.shape_value(i, q);
+                    grad[i] = fv.shape_grad(i, q) * L;
+                  }
               // Space charge rho = rho_fix + sum_s z_s (c_s - c0_s) and its
               // derivatives: d rho/d phi = -sum_s s_s (z^2 = 1), d rho/d mu_s = z_s s_s.
               double rho = r.fixed_charge, drho_phi = 0;
@@ -951,9 +1067,14 @@ namespace protonfem
               // Both components use the same scalar element: the blocks of
               // the cell matrix are built from one table of gradient dot
               // products of the nb scalar shape functions (symmetric).
-              for (unsigned int a = 0; a < nb; ++a)
-                for (unsigned int b = 0; b <= a; ++b)
-                  gg[a][b] = gg[b][a] = grad[sys[0][a]] * grad[sys[0][b]];
+              if (!edge || !box_poisson) // the Galerkin flux needs gg at the points
+                for (unsigned int a = 0; a < nb; ++a)
+                  for (unsigned int b = 0; b <= a; ++b)
+                    {
+                      gg[a][b] = gg[b][a] = grad[sys[0][a]] * grad[sys[0][b]];
+                      if (!box_poisson)
+                        poisson_stiffness[b][a] = (poisson_stiffness[a][b] += gg[a][b] * w);
+                    }
               // Manufactured sources (verification only), nondimensional.
               std::array<double, 2> f = {{0, 0}};
               if (mms)
@@ -962,11 +1083,14 @@ namespace protonfem
                 {
                   const unsigned int i  = sys[0][a];
                   const double       va = val[i];
-                  cell_rhs(i) -= (r.eps_r * (gp * grad[i]) - (lambda * rho + f[0]) * va) * w;
+                  // (eps grad phi, grad v_i): K phi once per cell, after the points.
+                  cell_rhs(i) += (lambda * rho + f[0]) * va * w;
+                  if (!point_charge)
+                    continue;
                   for (unsigned int b = 0; b < nb; ++b)
                     {
                       const double m = lambda * va * val[sys[0][b]];
-                      cell_matrix(i, sys[0][b]) += (r.eps_r * gg[a][b] + m * drho_phi) * w;
+                      cell_matrix(i, sys[0][b]) += m * drho_phi * w;
                       for (unsigned int k = 0; k < ns; ++k)
                         cell_matrix(i, sys[sp[k]->mu_component][b]) -= m * drho_mu[k] * w;
                     }
@@ -978,8 +1102,8 @@ namespace protonfem
                   lumped_weight[a] += val[sys[0][a]] * w;
               if (edge)
                 w_sum += w;
-              for (unsigned int i = 0; i < n; ++i)
-                dir_dot[i] = dir * grad[i];
+              for (unsigned int b = 0; b < nb; ++b) // read for phi's functions only
+                dir_dot[sys[0][b]] = dir * grad[sys[0][b]];
               // Nernst-Planck rows of each species. With z = -1 every
               // derivative by phi changes sign (d eta/d phi = -z).
               for (unsigned int k = 0; k < ns; ++k)
@@ -987,9 +1111,28 @@ namespace protonfem
                   const RegionModel &s   = *sp[k];
                   const unsigned int muc = s.mu_component;
                   const double       z   = s.z;
-                  const Tensor<1, dim> gm = gmu[k][q] * L;
                   double g = 1, dg = 0;
                   s.enhancement(gn, g, dg);
+                  if (edge)
+                    {
+                      for (unsigned int a = 0; a < nb; ++a)
+                        dg_cell[k][a] += dg * dir_dot[sys[0][a]] * w;
+                      g_sum[k] += g * w;
+                    }
+                  if (edge && lump)
+                    {
+                      // Nodal storage and pair fluxes (below): the points
+                      // only give the cell's mean enhancement and, in
+                      // verification runs, the source (in the row's scale).
+                      if (mms && k == 0)
+                        for (unsigned int a = 0; a < nb; ++a)
+                          {
+                            const unsigned int i = sys[muc][a];
+                            cell_rhs(i) += std::exp(row_ell[i]) * f[1] * val[i] * w;
+                          }
+                      continue;
+                    }
+                  const Tensor<1, dim> gm    = gmu[k][q] * L;
                   const double slope = s.saturation_slope(mu[k][q], phi[q]); // (dM/dmu) / M
                   for (unsigned int i = 0; i < n; ++i)
                     gm_dot[i] = gm * grad[i];
@@ -1001,12 +1144,6 @@ namespace protonfem
                     {
                       ls[l][0] = RegionModel::log_sigmoid(etas[l]);
                       ls[l][1] = RegionModel::log_sigmoid(-etas[l]);
-                    }
-                  if (edge)
-                    {
-                      for (unsigned int a = 0; a < nb; ++a)
-                        dg_cell[k][a] += dg * dir_dot[sys[0][a]] * w;
-                      g_sum[k] += g * w;
                     }
                   // Scaled rate and dc/dmu of a row depend only on (ell, side);
                   // most rows of a cell share them, so they are computed once.
@@ -1036,8 +1173,6 @@ namespace protonfem
                         cell_rhs(i) += std::exp(ell) * f[1] * vi * w;
                       if (edge)
                         {
-                          if (lump)
-                            continue; // storage at the nodes below, flux per cell
                           // Storage only; the flux follows per cell below.
                           cell_rhs(i) -= cached_rate * vi * w;
                           const double mass = a0 / dt * ssi * vi;
@@ -1066,6 +1201,14 @@ namespace protonfem
                     }
                 }
             }
+          // The Laplacian of phi: (eps grad phi, grad v_a) = eps sum_b K_ab phi_b.
+          for (unsigned int a = 0; a < nb; ++a)
+            for (unsigned int b = 0; b < nb; ++b)
+              {
+                const double k = r.eps_r * poisson_stiffness[a][b];
+                cell_matrix(sys[0][a], sys[0][b]) += k;
+                cell_rhs(sys[0][a]) -= k * u_now[sys[0][b]];
+              }
           if (lump)
             for (const RegionModel *s : sp)
               for (unsigned int a = 0; a < nb; ++a)
@@ -1074,25 +1217,28 @@ namespace protonfem
                   // nodal space charge, each with the node's lumped weight.
                   const unsigned int im = sys[s->mu_component][a], ip = sys[0][a];
                   const double       wa = lumped_weight[a], ell = row_ell[im], z = s->z;
-                  const unsigned int side = row_saturated[im] ? 1 : 0;
-                  double             sum  = 0;
-                  const double       coef[3] = {a0, a1, a2};
-                  const std::vector<double> *levels[3] = {&u_now, &u_old, &u_older};
-                  for (unsigned int k = 0; k < 3; ++k)
+                  const bool         saturated = row_saturated[im];
+                  // Now: sigma(+-eta) and their logs at once; the two
+                  // earlier levels need only the row side's log sigma.
+                  const Sigmoids now = sigmoids(s->eta(u_now[im], u_now[ip]));
+                  double         sum = a0 * std::exp(ell + (saturated ? now.log_m : now.log_p));
+                  const double   coef[2] = {a1, a2};
+                  const std::vector<double> *levels[2] = {&u_old, &u_older};
+                  for (unsigned int k = 0; k < 2; ++k)
                     {
                       const double eta = s->eta((*levels[k])[im], (*levels[k])[ip]);
-                      sum += coef[k] * std::exp(ell + RegionModel::log_sigmoid(side == 1 ? -eta : eta));
+                      sum += coef[k] * std::exp(ell + RegionModel::log_sigmoid(saturated ? -eta : eta));
                     }
-                  const double eta_now = s->eta(u_now[im], u_now[ip]);
-                  const double ss      = s->scaled_derivative(eta_now, ell);
-                  cell_rhs(im) -= (side == 1 ? -1.0 : 1.0) * s->c_max * sum / dt * wa;
+                  // dc/dmu exp(ell) = c_max sigma(eta) sigma(-eta) exp(ell).
+                  const double ss = s->c_max * std::exp(ell + now.log_p + now.log_m);
+                  cell_rhs(im) -= (saturated ? -1.0 : 1.0) * s->c_max * sum / dt * wa;
                   cell_matrix(im, im) += a0 / dt * ss * wa;
                   cell_matrix(im, ip) -= z * a0 / dt * ss * wa;
                   if (s->proton_charge)
                     {
                       // Poisson row: -lambda z (c_a - c0) w_a in the residual.
-                      const double c  = s->density(u_now[im], u_now[ip]);
-                      const double dc = s->density_derivative(u_now[im], u_now[ip]);
+                      const double c  = s->c_max * now.p;
+                      const double dc = s->c_max * now.p * now.m;
                       cell_rhs(ip) += lambda * z * (c - s->c0) * wa;
                       cell_matrix(ip, ip) += lambda * dc * wa;
                       cell_matrix(ip, im) -= lambda * z * dc * wa;
@@ -1118,29 +1264,34 @@ namespace protonfem
                 std::fill(flux_row.begin(), flux_row.end(), 0.0);
                 if (sg)
                   {
+                    // sigma(+-eta) of each node once (a node is in dim
+                    // pairs of the cell), and log c_max once.
+                    for (unsigned int a = 0; a < nb; ++a)
+                      node_sigmoids[a] = sigmoids(eta_node[a]);
+                    const double log_c_max = std::log(s.c_max);
                     sg_pairs.clear();
                     for (unsigned int a = 0; a < nb; ++a)
                       for (unsigned int b = a + 1; b < nb; ++b)
                         {
                           if (std::abs(vertex_stiffness[a][b]) <= 1e-12 * k_top)
                             continue;
-                          const double ea = eta_node[a], eb = eta_node[b];
+                          const Sigmoids &na = node_sigmoids[a], &nb_ = node_sigmoids[b];
                           const double dpsi = z * (u_now[sys[0][b]] - u_now[sys[0][a]]);
-                          using RM          = RegionModel;
+                          const LogBernoulliPair lb = log_bernoulli_pair(dpsi);
                           SgPair e;
                           e.a = a, e.b = b, e.k = vertex_stiffness[a][b];
-                          // d log sigma(x)/dx = sigma(-x) = exp(log_sigmoid(-x)).
-                          const double sp_a = std::exp(RM::log_sigmoid(ea)),
-                                       sm_a = std::exp(RM::log_sigmoid(-ea)),
-                                       sp_b = std::exp(RM::log_sigmoid(eb)),
-                                       sm_b = std::exp(RM::log_sigmoid(-eb));
-                          e.A = log_bernoulli(-dpsi) + RM::log_sigmoid(eb) + RM::log_sigmoid(-ea);
-                          e.C = log_bernoulli(dpsi) + RM::log_sigmoid(ea) + RM::log_sigmoid(-eb);
-                          e.dA_a = -sp_a, e.dA_b = sm_b, e.dA_psi = -dlog_bernoulli(-dpsi);
-                          e.dC_a = sm_a, e.dC_b = -sp_b, e.dC_psi = dlog_bernoulli(dpsi);
-                          log_top = std::max(log_top, std::log(s.c_max) + std::max(e.A, e.C));
+                          // d log sigma(x)/dx = sigma(-x).
+                          e.A = lb.at_minus_x + nb_.log_p + na.log_m;
+                          e.C = lb.at_x + na.log_p + nb_.log_m;
+                          e.dA_a = -na.p, e.dA_b = nb_.m, e.dA_psi = -lb.d_at_minus_x;
+                          e.dC_a = na.m, e.dC_b = -nb_.p, e.dC_psi = lb.d_at_x;
+                          log_top = std::max(log_top, log_c_max + std::max(e.A, e.C));
                           sg_pairs.push_back(e);
                         }
+                    // The row factor of each node once (not once per pair).
+                    for (unsigned int a = 0; a < nb; ++a)
+                      row_factor[a] = s.diffusivity * g_cell *
+                                      std::exp(row_ell[sys[muc][a]] + log_top);
                     for (const auto &e : sg_pairs)
                       {
                         const double pA = s.c_max * std::exp(e.A - log_top),
@@ -1151,10 +1302,8 @@ namespace protonfem
                                      dG_psi = pA * e.dA_psi - pC * e.dC_psi;
                         for (const unsigned int row : {e.a, e.b})
                           {
-                            const unsigned int i   = sys[muc][row];
-                            const double       sgn = row == e.a ? 1.0 : -1.0;
-                            const double       scale =
-                                sgn * e.k * s.diffusivity * g_cell * std::exp(row_ell[i] + log_top);
+                            const unsigned int i     = sys[muc][row];
+                            const double       scale = (row == e.a ? 1.0 : -1.0) * e.k * row_factor[row];
                             flux_row[row] += scale * G;
                             // eta = mu - z phi - e_site; dpsi = z (phi_b - phi_a)
                             cell_matrix(i, sys[muc][e.a]) += scale * dG_a;
@@ -1208,12 +1357,16 @@ namespace protonfem
                         cell_matrix(i, sys[0][e.b]) -= z * scale * f * e.pb;
                       }
                   }
+                // d g_cell / d phi_c = dg_cell[c] / w_sum; every flux is
+                // proportional to g_cell.
+                const double to_dg = 1.0 / (w_sum * g_cell);
                 for (unsigned int a = 0; a < nb; ++a)
                   {
                     const unsigned int i = sys[muc][a];
                     cell_rhs(i) -= flux_row[a];
+                    const double f = flux_row[a] * to_dg;
                     for (unsigned int c = 0; c < nb; ++c)
-                      cell_matrix(i, sys[0][c]) += flux_row[a] * dg_cell[k][c] / w_sum / g_cell;
+                      cell_matrix(i, sys[0][c]) += f * dg_cell[k][c];
                   }
               }
           if (gate_faces && cell->at_boundary())
@@ -1252,7 +1405,21 @@ namespace protonfem
                   }
               continue;
             }
-          zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
+          // Cells without constrained DoFs (most of them) go to PETSc in one
+          // call (zeros skipped there: MAT_IGNORE_ZERO_ENTRIES, setup); the
+          // row-by-row path of AffineConstraints took ~40 % of the assembly.
+          if (std::none_of(idx.begin(), idx.end(),
+                           [&](const auto i) { return zero_constraints.is_constrained(i); }))
+            {
+              std::copy(idx.begin(), idx.end(), petsc_idx.begin());
+              check(MatSetValues(jacobian.petsc_matrix(), n, petsc_idx.data(), n, petsc_idx.data(),
+                                 &cell_matrix(0, 0), ADD_VALUES),
+                    "MatSetValues");
+              check(VecSetValues(rhs, n, petsc_idx.data(), cell_rhs.begin(), ADD_VALUES),
+                    "VecSetValues");
+            }
+          else
+            zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, idx, jacobian, rhs);
         }
     if (gate_rows_only)
       {
@@ -1491,13 +1658,23 @@ namespace protonfem
     // layer is emptied (c -> 0) or filled (c -> c_max) far beyond 'floor'
     // (relative to c_ref), changes of mu move no measurable charge and must
     // not hold up Newton or the step size (there mu is fixed only to
-    // round-off).
-    double m = 0;
-    for (const auto i : owned)
-      if (!mu_owned.is_element(i) && !zero_constraints.is_constrained(i))
-        m = std::max(m, std::abs(v(i)));
-    for (const auto &[imu, iphi, sp] : mu_nodes)
-      m = std::max(m, std::abs(v(imu)) * mu_weight(imu, iphi, *sp, floor));
+    // round-off). Read from the raw arrays: element access to a PETSc vector
+    // (VecGetValues per entry) made this ~5 % of a run (docs/performance.md).
+    const PetscScalar *values = nullptr;
+    check(VecGetArrayRead(v, &values), "VecGetArrayRead");
+    const types::global_dof_index first = owned.n_elements() > 0 ? owned.nth_index_in_set(0) : 0;
+    double                        m     = 0;
+    for (const auto i : plain_owned)
+      m = std::max(m, std::abs(values[i - first]));
+    {
+      const GhostedArray local_view(owned, relevant);
+      const LocalArray   now(ghosted);
+      for (const auto &[imu, iphi, sp] : mu_nodes)
+        m = std::max(m, std::abs(values[imu - first]) *
+                            mu_weight_at(imu, now[local_view.position(imu)],
+                                         now[local_view.position(iphi)], *sp, floor));
+    }
+    check(VecRestoreArrayRead(v, &values), "VecRestoreArrayRead");
     return Utilities::MPI::max(m, comm);
   }
 
@@ -1506,11 +1683,19 @@ namespace protonfem
                                    const types::global_dof_index iphi, const RegionModel &sp,
                                    const double floor) const
   {
-    const double s = sp.density_derivative(ghosted(imu), ghosted(iphi));
+    return mu_weight_at(imu, ghosted(imu), ghosted(iphi), sp, floor);
+  }
+
+  template <int dim>
+  double PNPSolver<dim>::mu_weight_at(const types::global_dof_index imu, const double mu,
+                                      const double phi, const RegionModel &sp,
+                                      const double floor) const
+  {
+    const double s = sp.density_derivative(mu, phi);
     // Emptied nodes keep the full floor: their mu must stay accurate for
     // the layer to refill. Filled nodes (vacancies -> 0) are limited by
     // round-off in c_max - c at 1e-10 of c_ref whatever the floor.
-    const bool   filled = sp.eta(ghosted(imu), ghosted(iphi)) > 0;
+    const bool   filled = sp.eta(mu, phi) > 0;
     const double f      = filled ? std::max(floor, 1e-10) : floor;
     // At a finite-rate channel interface the exchange flux does not
     // vanish with the node's vacancies (k c_max th_P (1 - th_W)): a filled
@@ -1560,12 +1745,6 @@ namespace protonfem
       index              = static_cast<types::global_dof_index>(use_max ? imax : imin);
     }
 
-    void check(const PetscErrorCode ierr, const char *what)
-    {
-      if (ierr != 0)
-        throw std::runtime_error(std::string("PETSc error in ") + what + " (code " +
-                                 std::to_string(ierr) + ")");
-    }
   } // namespace
 
   template <int dim> void PNPSolver<dim>::create_krylov_solver()

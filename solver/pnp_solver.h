@@ -274,6 +274,9 @@ namespace protonfem
     /// The weight of one mu-DoF's change in weighted_max (at the current iterate).
     double mu_weight(dealii::types::global_dof_index imu, dealii::types::global_dof_index iphi,
                      const RegionModel &species, double density_floor) const;
+    /// The same from the node's values of mu and phi.
+    double mu_weight_at(dealii::types::global_dof_index imu, double mu, double phi,
+                        const RegionModel &sp, double density_floor) const;
     /// Solve jacobian * update = rhs with the deck's linear solver; returns
     /// the number of Krylov iterations (1 for LU); throws on failure.
     unsigned int solve_linear();
@@ -324,6 +327,7 @@ namespace protonfem
         electron_equilibrium_dofs;
 
     dealii::IndexSet   mu_owned;              ///< the first entries of mu_nodes, as a set
+    dealii::IndexSet   plain_owned; ///< owned unknowns neither mu (of mu_nodes) nor constrained
     dealii::IndexSet   interface_mu; ///< owned mu-DoFs (both sides) at a finite-rate channel interface
     const RegionModel *gate_region = nullptr; ///< the layer under the gate (reservoir)
     /// Gate-reservoir mu-DoFs of every owned or ghost cell with a gate face,

@@ -1,0 +1,108 @@
+// Closed-form kernels of the PNP cell assembly (solver/pnp_solver.cc):
+// the logistic functions of the lattice-gas density, the Bernoulli function of
+// the Scharfetter-Gummel flux, and the Q1 stiffness matrices of box cells.
+// Each replaces a more expensive general evaluation with the same values
+// (tests/unit/test_assembly_kernels.cc checks them against those).
+#ifndef PROTONFEM_SOLVER_ASSEMBLY_KERNELS_H
+#define PROTONFEM_SOLVER_ASSEMBLY_KERNELS_H
+
+#include <deal.II/base/point.h>
+
+#include <array>
+#include <cmath>
+#include <vector>
+
+namespace protonfem
+{
+  /// The Q1 stiffness matrix of an axis-parallel box cell, times @p scale,
+  /// in closed form: the sum over axes d of the 1D stiffness along d
+  /// times the 1D mass matrices along the other axes (shape functions are
+  /// products of 1D ones, numbered lexicographically: bit d of a shape
+  /// function's number is its end along axis d). @p vertex_rule: the 1D
+  /// mass matrices of the vertex (trapezoidal) rule, diag(h/2), which is
+  /// QGaussLobatto(2); otherwise the exact ones, h/6 [[2, 1], [1, 2]],
+  /// which is QGauss(2). Same values as FEValues with those rules, without
+  /// their per-cell reinit and 2^(3 dim) products (docs/performance.md).
+  template <int dim, typename CellIterator>
+  void box_stiffness(const CellIterator &cell, const double scale, const bool vertex_rule,
+                     std::vector<std::vector<double>> &k)
+  {
+    const unsigned int nv = 1u << dim;
+    const dealii::Point<dim> lo = cell->vertex(0), hi = cell->vertex(nv - 1);
+    // 1D matrices per axis: [same end], [opposite ends].
+    std::array<std::array<double, 2>, dim> mass, stiff;
+    for (unsigned int d = 0; d < dim; ++d)
+      {
+        const double h = hi[d] - lo[d];
+        mass[d]        = vertex_rule ? std::array<double, 2>{{h / 2, 0}}
+                                     : std::array<double, 2>{{h / 3, h / 6}};
+        stiff[d]       = {{1 / h, -1 / h}};
+      }
+    for (unsigned int a = 0; a < nv; ++a)
+      for (unsigned int b = 0; b <= a; ++b)
+        {
+          double v = 0;
+          for (unsigned int d = 0; d < dim; ++d)
+            {
+              double term = stiff[d][((a ^ b) >> d) & 1];
+              for (unsigned int e = 0; e < dim; ++e)
+                if (e != d)
+                  term *= mass[e][((a ^ b) >> e) & 1];
+              v += term;
+            }
+          k[a][b] = k[b][a] = scale * v;
+        }
+  }
+  /// sigma(+-x) = 1 / (1 + exp(-+x)) and their logs, from one exp and one
+  /// log1p (the assembly needs all four at every node of a cell; four
+  /// separate log_sigmoid calls cost eight transcendentals).
+  struct Sigmoids
+  {
+    double log_p, log_m, p, m; ///< log sigma(x), log sigma(-x), sigma(x), sigma(-x)
+  };
+  inline Sigmoids sigmoids(const double x)
+  {
+    const double e = std::exp(-std::abs(x)), l = std::log1p(e), inv = 1.0 / (1.0 + e);
+    if (x > 0)
+      return {-l, -x - l, inv, e * inv};
+    return {x - l, -l, e * inv, inv};
+  }
+  /// log B(x), log B(-x) and their derivatives d/dx log B at x and at -x,
+  /// from one expm1 and one log (the Scharfetter-Gummel pair needs all
+  /// four). With a = |x|, em = e^-a - 1: log B(-a) = log(a / -em),
+  /// log B(a) = log B(-a) - a, (log B)'(a) = 1/a + 1/em and
+  /// (log B)'(-a) = -(log B)'(a) - 1; no cancellation in the values.
+  struct LogBernoulliPair
+  {
+    double at_x, at_minus_x, d_at_x, d_at_minus_x;
+  };
+  inline LogBernoulliPair log_bernoulli_pair(const double x)
+  {
+    const double a = std::abs(x);
+    double       f_pos, f_neg, d_pos, d_neg; // at +a and at -a
+    if (a < 1e-4)
+      {
+        d_pos = -0.5 - a / 12, d_neg = -0.5 + a / 12; // log B(x) = -x/2 - x^2/24 + O(x^4)
+        if (a < 1e-6)
+          f_pos = -0.5 * a, f_neg = 0.5 * a;
+        else
+          {
+            f_neg = std::log(a / -std::expm1(-a));
+            f_pos = f_neg - a;
+          }
+      }
+    else
+      {
+        const double em = std::expm1(-a);
+        f_neg           = std::log(a / -em);
+        f_pos           = f_neg - a;
+        d_pos           = 1 / a + 1 / em;
+        d_neg           = -1 / a - (1.0 + em) / em;
+      }
+    if (x >= 0)
+      return {f_pos, f_neg, d_pos, d_neg};
+    return {f_neg, f_pos, d_neg, d_pos};
+  }
+} // namespace protonfem
+
+#endif

@@ -1,0 +1,120 @@
+// The closed-form kernels of the PNP assembly (solver/assembly_kernels.h)
+// against the general evaluations they replace: FEValues on a box cell with
+// the Gauss and the vertex (Gauss-Lobatto) rule, the logistic function and its
+// log term by term, and log B(x) = log(x / (e^x - 1)) with central differences.
+#define BOOST_TEST_DYN_LINK
+#include "solver/assembly_kernels.h"
+#include "solver/pnp_model.h"
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/fe/mapping_q1.h>
+#include <deal.II/grid/grid_generator.h>
+#include <deal.II/grid/tria.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+
+using namespace dealii;
+using namespace protonfem;
+
+namespace
+{
+  /// Largest |closed form - FEValues| over the entries, relative to the
+  /// largest entry, on one box cell with unequal sides.
+  template <int dim> double box_stiffness_error(const bool vertex_rule)
+  {
+    Triangulation<dim> tria;
+    Point<dim>         lo, hi;
+    for (unsigned int d = 0; d < dim; ++d)
+      lo[d] = 0.3 * d - 1.0, hi[d] = lo[d] + (d == 0 ? 10.0 : d == 1 ? 0.05 : 2.5);
+    GridGenerator::hyper_rectangle(tria, lo, hi);
+    const FE_Q<dim> fe(1);
+    DoFHandler<dim> dofs(tria);
+    dofs.distribute_dofs(fe);
+    const MappingQ1<dim> mapping;
+    const Quadrature<dim> rule =
+        vertex_rule ? Quadrature<dim>(QGaussLobatto<dim>(2)) : Quadrature<dim>(QGauss<dim>(2));
+    FEValues<dim> fv(mapping, fe, rule, update_gradients | update_JxW_values);
+    const auto    cell = dofs.begin_active();
+    fv.reinit(cell);
+    const double                     scale = 0.7;
+    const unsigned int               n     = fe.n_dofs_per_cell();
+    std::vector<std::vector<double>> k(n, std::vector<double>(n));
+    box_stiffness<dim>(cell, scale, vertex_rule, k);
+    double err = 0, top = 0;
+    for (unsigned int a = 0; a < n; ++a)
+      for (unsigned int b = 0; b < n; ++b)
+        {
+          double want = 0;
+          for (unsigned int q = 0; q < rule.size(); ++q)
+            want += fv.shape_grad(a, q) * fv.shape_grad(b, q) * fv.JxW(q);
+          err = std::max(err, std::abs(k[a][b] - scale * want));
+          top = std::max(top, std::abs(scale * want));
+        }
+    return err / top;
+  }
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(assembly_kernels)
+
+BOOST_AUTO_TEST_CASE(box_stiffness_equals_fevalues_with_both_rules)
+{
+  for (const bool vertex_rule : {false, true})
+    {
+      BOOST_TEST(box_stiffness_error<1>(vertex_rule) < 1e-13);
+      BOOST_TEST(box_stiffness_error<2>(vertex_rule) < 1e-13);
+      BOOST_TEST(box_stiffness_error<3>(vertex_rule) < 1e-13);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(sigmoids_match_the_logistic_function_and_its_log)
+{
+  for (const double x : {-800.0, -40.0, -3.0, -1e-9, 0.0, 1e-9, 0.5, 7.0, 40.0, 800.0})
+    {
+      const Sigmoids s = sigmoids(x);
+      BOOST_TEST(std::abs(s.log_p - RegionModel::log_sigmoid(x)) <= 1e-14 * (1 + std::abs(x)));
+      BOOST_TEST(std::abs(s.log_m - RegionModel::log_sigmoid(-x)) <= 1e-14 * (1 + std::abs(x)));
+      BOOST_TEST(std::abs(s.p - 1 / (1 + std::exp(-x))) <= 1e-15);
+      BOOST_TEST(std::abs(s.m - 1 / (1 + std::exp(x))) <= 1e-15);
+      BOOST_TEST(std::abs(s.p + s.m - 1) <= 1e-15);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(log_bernoulli_pair_values_and_derivatives)
+{
+  // log B(x) directly where it is well conditioned; B(x) -> |x| e^{-x} for
+  // |x| >> 1, where log B is x-linear: log B(x) = log x - x (x > 0),
+  // log|x| (x < 0).
+  const auto log_b = [](const double x) { return std::log(x / std::expm1(x)); };
+  for (const double x : {-30.0, -2.0, -1e-3, -2e-5, 3e-7, 1e-5, 5e-4, 0.3, 4.0, 25.0})
+    {
+      const LogBernoulliPair p = log_bernoulli_pair(x);
+      BOOST_TEST(std::abs(p.at_x - log_b(x)) <= 1e-12);
+      BOOST_TEST(std::abs(p.at_minus_x - log_b(-x)) <= 1e-12);
+      BOOST_TEST(std::abs(p.at_minus_x - p.at_x - x) <= 1e-12); // B(-x) = B(x) e^x
+      // Central differences of the direct form (accurate at small |x| too:
+      // expm1 keeps x / (e^x - 1) to round-off).
+      const double h = 1e-6 * std::max(1.0, std::abs(x));
+      BOOST_TEST(std::abs(p.d_at_x - (log_b(x + h) - log_b(x - h)) / (2 * h)) <= 1e-7);
+      BOOST_TEST(std::abs(p.d_at_minus_x - (log_b(-x + h) - log_b(-x - h)) / (2 * h)) <= 1e-7);
+      if (std::abs(x) <= 1e-3) // Taylor: log B(x) = -x/2 - x^2/24 + O(x^4)
+        {
+          BOOST_TEST(std::abs(p.d_at_x - (-0.5 - x / 12)) <= 1e-9);
+          BOOST_TEST(std::abs(p.d_at_minus_x - (-0.5 + x / 12)) <= 1e-9);
+        }
+    }
+  for (const double x : {200.0, 800.0}) // e^x overflows the direct form
+    {
+      const LogBernoulliPair p = log_bernoulli_pair(x);
+      BOOST_TEST(std::abs(p.at_x - (std::log(x) - x)) <= 1e-12 * x);
+      BOOST_TEST(std::abs(p.at_minus_x - std::log(x)) <= 1e-12);
+      BOOST_TEST(std::abs(p.d_at_x - (1 / x - 1)) <= 1e-12);
+      BOOST_TEST(std::abs(p.d_at_minus_x - (-1 / x)) <= 1e-12);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

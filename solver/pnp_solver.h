@@ -177,8 +177,9 @@ namespace protonfem
     /// ILU factors); the next solve builds it again, as on first use. Called
     /// before a field snapshot, so that the snapshot's transient buffers do
     /// not add to the solver state in the peak memory (docs/performance.md),
-    /// and after the t = 0 equilibrium. No effect with the direct solver.
-    void release_linear_solver() { destroy_krylov_solver(); }
+    /// and after the t = 0 equilibrium, with the freed pages handed back to
+    /// the system. No effect with the direct solver.
+    void release_linear_solver();
     /// This rank's part of the time history (after accept_step) for a
     /// checkpoint, and its restoration (same deck, same number of ranks).
     void save_history(BinaryOut &out) const;

@@ -152,6 +152,16 @@ namespace protonfem
         "voltages of t = 0 give (Poisson), e.g. a thin ion sheet for a time-of-flight experiment. "
         "The materials' 'Proton density' stays the fixed compensating background charge.");
     prm.declare_entry(
+        "Nested equilibrium", "on", Patterns::Selection("on|off"),
+        "For 'Initial state = equilibrium' on a 2D/3D mesh with 'Geometry/Global refinements' "
+        ">= 1: on: the equilibrium is relaxed on the unrefined mesh first and carried up one "
+        "refinement at a time (interpolated, then relaxed again on each mesh, with the same "
+        "stopping test as the direct relaxation), which costs a few Newton iterations on the "
+        "fine mesh instead of ~60; used only when every layer with mobile charge is connected "
+        "to a contact that exchanges it (a closed layer keeps its c0 * volume, which an "
+        "interpolated state would not), otherwise the run says so and relaxes on the fine mesh. "
+        "off: relax on the fine mesh from the as-fabricated state (docs/numerics.md).");
+    prm.declare_entry(
         "Initial proton density", "", Patterns::Anything(),
         "For 'Initial state = profile': the proton density [m^-3] as an expression of the "
         "position [m] (muparser syntax: exp, sqrt, ^, if(...)): variables z (1D), x, z (2D), "
@@ -254,6 +264,7 @@ namespace protonfem
     const std::string species_text = prm.get("Mobile species");
     electron_transport     = prm.get("Electron transport");
     initial_state          = prm.get("Initial state");
+    nested_equilibrium     = prm.get("Nested equilibrium") == "on";
     initial_density        = prm.get("Initial proton density");
     max_newton_iterations  = prm.get_integer("Max Newton iterations");
     newton_tolerance       = prm.get_double("Newton tolerance");

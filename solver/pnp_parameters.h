@@ -75,6 +75,9 @@ namespace protonfem
     /// 'initial_density' (an expression of the coordinates, [m^-3]) and phi
     /// from Poisson for that charge (drift experiments, e.g. a thin sheet).
     std::string initial_state = "equilibrium";
+    /// Relax the t = 0 equilibrium on the coarser meshes of the uniform
+    /// refinement first (PNPSolver::relax_to_equilibrium_nested).
+    bool nested_equilibrium = true;
     std::string initial_density;
 
     // Newton

@@ -31,6 +31,7 @@
 #include <limits>
 #include <optional>
 #include <set>
+#include <numeric>
 #include <sstream>
 
 namespace protonfem
@@ -469,7 +470,8 @@ namespace protonfem
         }
     }
 
-    unsigned int relax = 0;
+    unsigned int              relax = 0;
+    std::vector<unsigned int> equilibrium_steps; // pseudo-steps per mesh, coarsest first
     if (resume)
       {
         std::ifstream mine(checkpoint_rank_file(resume_from, comm), std::ios::binary);
@@ -485,10 +487,42 @@ namespace protonfem
       }
     else
       {
-        solver.set_initial_guess(0.0);
-        relax = solver.relax_to_equilibrium(0.0);
-        pcout << "  equilibrium at V_gate = " << waveform.value(0) << " V: " << relax
-              << " pseudo-time steps" << std::endl;
+        // Nested over the uniform refinements where the mesh allows it
+        // (p4est, 'Global refinements' >= 1) and no layer's charge is closed
+        // (pnp_equilibrium.cc says why).
+        const bool  can_nest = dim >= 2 && pp.nested_equilibrium && g.global_refinements > 0;
+        std::string closed;
+        if (can_nest)
+          closed = solver.closed_charge_layer();
+        if constexpr (dim >= 2)
+          if (can_nest && closed.empty())
+            {
+              GeometryParameters unrefined = g;
+              unrefined.global_refinements = 0;
+              equilibrium_steps            = solver.relax_to_equilibrium_nested(
+                  0.0, [&]() { return create_device_mesh<dim>(unrefined, p.deck_file, comm); },
+                  g.global_refinements);
+            }
+        if (equilibrium_steps.empty())
+          {
+            if (can_nest)
+              pcout << "  note: the equilibrium is relaxed on the fine mesh only (no nesting): the "
+                    << "charge of layer " << closed << " is closed, and its number c0 * volume "
+                    << "would not survive interpolation" << std::endl;
+            solver.set_initial_guess(0.0);
+            equilibrium_steps = {solver.relax_to_equilibrium(0.0)};
+          }
+        relax = std::accumulate(equilibrium_steps.begin(), equilibrium_steps.end(), 0u);
+        pcout << "  equilibrium at V_gate = " << waveform.value(0) << " V: ";
+        if (equilibrium_steps.size() > 1)
+          {
+            pcout << "nested over " << equilibrium_steps.size() << " meshes, ";
+            for (std::size_t i = 0; i < equilibrium_steps.size(); ++i)
+              pcout << (i ? " + " : "") << equilibrium_steps[i];
+            pcout << " pseudo-time steps (coarsest first)" << std::endl;
+          }
+        else
+          pcout << relax << " pseudo-time steps" << std::endl;
       }
     mark_memory("after_initial_state", false);
     // Start the time loop with a fresh solver: GAMG keeps the interpolation
@@ -1191,6 +1225,9 @@ namespace protonfem
                  ? JsonValue(pp.channel_interface_transfer_coefficient)
                  : JsonValue())
         .add("equilibrium_pseudo_steps", relax)
+        .add("equilibrium_meshes", static_cast<unsigned int>(equilibrium_steps.size()))
+        .add("equilibrium_pseudo_steps_fine",
+             equilibrium_steps.empty() ? JsonValue() : JsonValue(equilibrium_steps.back()))
         .add("protons_initial", n0)
         .add("protons_final", total(final_obs))
         .add("injected_charge_C", q * (total(final_obs) - n0))

@@ -240,7 +240,7 @@ namespace protonfem
     is_phi = is_mu = nullptr;
   }
 
-  template <int dim> void PNPSolver<dim>::setup()
+  template <int dim> void PNPSolver<dim>::setup(const bool with_jacobian)
   {
     TimerOutput::Scope t(timer, "pnp: setup");
     destroy_krylov_solver(); // its index sets belong to the old DoF numbering
@@ -491,14 +491,19 @@ namespace protonfem
         }
     boxes_only = Utilities::MPI::min(boxes ? 1 : 0, comm) == 1;
 
-    DynamicSparsityPattern dsp(relevant);
-    DoFTools::make_sparsity_pattern(dofs, dsp, zero_constraints, false);
-    SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
-    jacobian.reinit(owned, owned, dsp, comm);
-    // The cell matrices are added whole (assemble): their structural zeros
-    // (pairs across a box's diagonals, lumped couplings) are skipped by PETSc.
-    check(MatSetOption(jacobian.petsc_matrix(), MAT_IGNORE_ZERO_ENTRIES, PETSC_TRUE),
-          "MatSetOption");
+    if (with_jacobian)
+      {
+        DynamicSparsityPattern dsp(relevant);
+        DoFTools::make_sparsity_pattern(dofs, dsp, zero_constraints, false);
+        SparsityTools::distribute_sparsity_pattern(dsp, owned, comm, relevant);
+        jacobian.reinit(owned, owned, dsp, comm);
+        // The cell matrices are added whole (assemble): their structural zeros
+        // (pairs across a box's diagonals, lumped couplings) are skipped by PETSc.
+        check(MatSetOption(jacobian.petsc_matrix(), MAT_IGNORE_ZERO_ENTRIES, PETSC_TRUE),
+              "MatSetOption");
+      }
+    else
+      jacobian.clear();
     current.reinit(owned, comm);
     rhs.reinit(owned, comm);
     update.reinit(owned, comm);
@@ -2260,50 +2265,6 @@ namespace protonfem
   {
     current = before_step;
     ghosted = current;
-  }
-
-  template <int dim> unsigned int PNPSolver<dim>::relax_to_equilibrium(const double time)
-  {
-    TimerOutput::Scope t(timer, "pnp: equilibrium");
-    double             dt_hat = 1e-3;
-    unsigned int       steps  = 0;
-    std::string        last_failure;
-    for (; steps < 200; ++steps)
-      {
-        PETScWrappers::MPI::Vector start(owned, comm);
-        start                = old_solution;
-        current              = start;
-        const NewtonReport r = newton(time, 1, -1, 0, dt_hat);
-        if (!r.converged)
-          {
-            const std::string where = describe_failure(r); // before the state is reset
-            last_failure            = where;
-            current                 = start;
-            ghosted                 = current;
-            dt_hat *= 0.25;
-            if (dt_hat < 1e-12)
-              throw std::runtime_error(
-                  "equilibrium: pseudo-transient relaxation failed to converge. " + where);
-            continue;
-          }
-        start -= current;
-        const double change = weighted_max(start, 1e-10);
-        old_solution        = current;
-        older_solution      = current;
-        if (change < 1e-9 && dt_hat > 1e3)
-          {
-            have_older = false;
-            return steps + 1;
-          }
-        dt_hat *= 4;
-      }
-    // Not settled: say so rather than start the transient from a state that
-    // is not the equilibrium the user asked for.
-    throw std::runtime_error(
-        "equilibrium at t = 0: the pseudo-transient relaxation did not settle in "
-        "200 steps; refine the mesh at the interfaces or start from a smaller "
-        "gate voltage ('Base voltage')" +
-        (last_failure.empty() ? std::string() : ". Last failed pseudo-step: " + last_failure));
   }
 
   template <int dim>

@@ -27,6 +27,7 @@
 #include <deal.II/base/point.h>
 #include <deal.II/base/index_set.h>
 #include <deal.II/base/timer.h>
+#include <deal.II/distributed/tria.h>
 #include <deal.II/distributed/tria_base.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/fe_system.h>
@@ -42,6 +43,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -146,7 +148,9 @@ namespace protonfem
     void set_manufactured_solution(const ManufacturedSolution<dim> &m) { manufactured = m; }
     /// History := the manufactured exact state at @p time [s] (nodal interpolation).
     void set_exact_state(double time);
-    void setup();
+    /// DoFs, constraints, vectors and (unless @p with_jacobian is false: a
+    /// state that is only carried to another mesh) the Jacobian's pattern.
+    void setup(bool with_jacobian = true);
     /// Uniform equilibrium densities c0 per region at potential 0.
     void set_initial_guess(double time);
     /// History := protons placed by @p density ([m^-3] at a position [m],
@@ -161,6 +165,25 @@ namespace protonfem
     /// equilibrium at the contact potentials of @p time; conserves protons in
     /// closed layers. Returns the number of pseudo-steps.
     unsigned int relax_to_equilibrium(double time);
+    /// The same equilibrium, relaxed first on the mesh @p unrefined builds --
+    /// this device's mesh before its @p levels uniform refinements, a p4est
+    /// mesh, freed before the relaxation on this solver's mesh -- and carried up one refinement at a time (interpolated,
+    /// then relaxed again with the same stopping test); the last refinement
+    /// reproduces this solver's mesh cell by cell, and the fine relaxation
+    /// starts from it at the coarse meshes' final pseudo-step. Falls back to
+    /// relax_to_equilibrium() (and says why) if a fine relaxation does not
+    /// converge. Only for meshes where closed_charge_layer() is empty.
+    /// Returns the pseudo-steps per mesh, coarsest first (one entry after a
+    /// fall-back). pnp_equilibrium.cc.
+    std::vector<unsigned int> relax_to_equilibrium_nested(
+        double                                                                      time,
+        const std::function<std::unique_ptr<dealii::parallel::TriangulationBase<dim>>()> &unrefined,
+        unsigned int                                                                levels);
+    /// The name of a layer whose mobile charge is closed (no chain of
+    /// charge-exchanging layers to a contact that supplies it: gate reservoir
+    /// or Butler-Volmer for protons, ohmic contacts for electrons), with the
+    /// species; empty if there is none (collective).
+    std::string closed_charge_layer() const;
 
     /// One time step from the stored history to @p time (size dt): BDF2 if
     /// @p second_order and a previous step of size @p dt_previous exists.
@@ -225,6 +248,28 @@ namespace protonfem
     const Scaling                            &scales() const { return scaling; }
 
   private:
+    /// Outcome of a pseudo-transient relaxation (relax()).
+    struct Relaxation
+    {
+      unsigned int steps    = 0;
+      double       final_dt = 0;    ///< nondimensional pseudo-step of the settled state
+      bool         settled  = false;
+      bool         diverged = false; ///< Newton failed down to the step floor
+      std::string  last_failure;     ///< describe_failure() of the last failed pseudo-step
+    };
+    /// Implicit-Euler pseudo-steps from old_solution, growing x4 from
+    /// @p dt_start, cut x4 on failure down to @p dt_floor, until the
+    /// weighted change of a step is below 1e-9 at a step above 1e3 (at most
+    /// 200 steps). No timer section, no exception.
+    Relaxation relax(double time, double dt_start, double dt_floor);
+    /// Uniform refinement of this solver's (p4est) mesh with the present
+    /// state interpolated onto it (setup() in between); the state becomes the
+    /// history of the next relax().
+    void refine_with_state(double time, bool with_jacobian = true);
+    /// this->current := @p other's state, cell by cell, where both meshes
+    /// are the same p4est forest with the same partition (checked cell by
+    /// cell: CellId and ownership). Returns false (on every rank) if not.
+    bool copy_state_from(const PNPSolver<dim> &other);
     /// Density [m^-3] of the layer's protons or electrons at the points of
     /// @p quadrature (0 where the layer has none).
     void species_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,

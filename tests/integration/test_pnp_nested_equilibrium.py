@@ -1,0 +1,114 @@
+"""The t = 0 equilibrium relaxed nested over the uniform refinements
+('Transport/Nested equilibrium = on', the default) against the relaxation on
+the fine mesh alone (= off), on the real executable.
+
+The 2D reference device (inputs/reference_device_2d.prm) with one uniform
+refinement (its WO3 interface cell coarsened to 0.05 nm to keep the direct
+relaxation short), with the channel as a dielectric, so that both the PSG
+and the WO3 have Debye layers, at a gate voltage of 1 V at t = 0. Both
+relaxations stop on the same test (weighted change of a pseudo-step below
+1e-9 at a pseudo-step above 1e3), so they must hand the transient the same
+state:
+  - every observable of the t = 0 row (protons per layer, smallest densities,
+    gate metal charge, peak and mean fields) agrees to 1e-10 (measured 8e-14
+    nested vs direct, 1.5e-13 on 2 ranks vs 1), relative to the
+    largest value of its unit over the run (so that a quantity that is zero at
+    equilibrium, like this deck's gate metal charge, is compared on the
+    device's scale and not at round-off), and those of the first 3 time steps
+    of the ramp (currents, charges, energy as well) to 1e-6: both states meet
+    the same 1e-9 kT stopping test, not each other, and the first steps'
+    ionic current (2e-4 of the gate current at 1.6e-13 s) answers to that
+    difference (measured 2.9e-8 of the gate current nested vs direct, 8.7e-8
+    2 ranks vs 1; the ionic current itself 5e-4 relative);
+  - the nested run used 2 meshes and at most 3 pseudo-steps on the fine one,
+    the direct one more than 10;
+  - 2 ranks give the 1-rank nested state to 1e-8 (the last refinement is
+    matched to the run's mesh cell by cell, across the partition);
+  - with a blocking gate the charge of the stack is closed: the run says so,
+    relaxes on the fine mesh only (its number of protons c0 * volume would not
+    survive interpolation). The direct relaxation holds that number to 2.7e-6
+    on this mesh (3.2e-9 with the deck's 0.0006 nm channel cell; asserted
+    < 1e-5 here; not exact: docs/status.md)."""
+import os
+from common import *
+
+folder = scratch("pnp_nested_equilibrium")
+DECK = os.path.join(SOURCE, "inputs", "reference_device_2d.prm")
+COMMON = ["--set", "Geometry/Global refinements=1", "--set", "Conductance/Read-out=off",
+          "--set", "Output/Write fields=false", "--set", "Time stepping/Max steps=3",
+          "--set", "Time stepping/Gate waveform/Base voltage=1",
+          "--set", "Time stepping/Gate waveform/Delay=0",
+          "--set", "Geometry/Layer channel/Interface cell size=0.05e-9",
+          "--set", "Transport/Channel electrostatics=dielectric"]
+
+
+def run_case(name, nested, np=1, extra=()):
+    out = os.path.join(folder, name)
+    p = run_ok(["run", DECK] + COMMON + ["--set", f"Transport/Nested equilibrium={nested}",
+                                         "--set", f"Output/Directory={out}"] + list(extra), np=np)
+    return read_csv(os.path.join(out, "device_timeseries.csv")), summary(out), p.stdout
+
+
+# Each column is compared on the scale of its unit: the largest value of any
+# column with that unit over both runs (currents on the gate current, charges
+# on the gate metal charge and the protons' charge in the channel, fields on
+# the peak field, ...). Times, iteration counts and wall clock are not compared.
+SKIP = ("wall", "linear", "krylov", "newton", "step", "dt_s", "time_s", "conductance")
+UNITS = ("_A", "_C", "_J", "_V_per_m", "_m3", "_V")
+
+
+def compare(label, a, b, tol, tol_steps):
+    """Row 0 (t = 0) to tol, the later rows to tol_steps."""
+    check(len(a) == len(b), f"{label}: same number of rows ({len(a)}, {len(b)})")
+    cols = [c for c in a[0] if not any(s in c for s in SKIP)]
+    unit = lambda c: next((u for u in UNITS if c.endswith(u)), "protons" if c.startswith("protons") else c)
+    scale = {}
+    for c in cols:
+        if c.startswith("min_density"):
+            continue  # positive densities: compared relative to themselves
+        m = max(abs(r[c]) for r in a + b)
+        scale[unit(c)] = max(scale.get(unit(c), 0.0), m)
+    for rows, limit, what in ((range(1), tol, "t = 0"), (range(1, len(a)), tol_steps, "time steps")):
+        worst, where = 0.0, ""
+        for c in cols:
+            for i in rows:
+                ra, rb = a[i], b[i]
+                ref = max(abs(ra[c]), abs(rb[c])) if c.startswith("min_density") else scale[unit(c)]
+                d = abs(ra[c] - rb[c]) / max(ref, 1e-300)
+                if d > worst:
+                    worst, where = d, f"{c} at t = {ra['time_s']:.3e} s ({ra[c]:.12e} vs {rb[c]:.12e})"
+        check(worst < limit,
+              f"{label}, {what}: largest difference {worst:.1e} of its unit's scale < {limit:.0e} [{where}]")
+
+
+nested, s_nested, log_nested = run_case("nested", "on")
+direct, s_direct, _ = run_case("direct", "off")
+print(f"nested: {s_nested['equilibrium_pseudo_steps']} pseudo-steps over {s_nested['equilibrium_meshes']} "
+      f"meshes ({s_nested['equilibrium_pseudo_steps_fine']} on the fine one), "
+      f"{s_nested['timings_s']['pnp: equilibrium']:.1f} s; direct: {s_direct['equilibrium_pseudo_steps']} "
+      f"pseudo-steps, {s_direct['timings_s']['pnp: equilibrium']:.1f} s")
+check(s_nested["equilibrium_meshes"] == 2 and "nested over 2 meshes" in log_nested,
+      f"nested over 2 meshes (summary {s_nested['equilibrium_meshes']})")
+check(s_nested["equilibrium_pseudo_steps_fine"] <= 3,
+      f"{s_nested['equilibrium_pseudo_steps_fine']} pseudo-steps on the fine mesh (<= 3)")
+check(s_direct["equilibrium_meshes"] == 1 and s_direct["equilibrium_pseudo_steps"] > 10,
+      f"direct relaxation on 1 mesh, {s_direct['equilibrium_pseudo_steps']} pseudo-steps (> 10)")
+compare("nested vs direct", nested, direct, 1e-10, 1e-6)
+two, s_two, _ = run_case("nested_np2", "on", np=2)
+check(s_two["equilibrium_meshes"] == 2, "2 ranks: nested over 2 meshes")
+compare("nested, 2 ranks vs 1", two, nested, 1e-10, 1e-6)
+
+# A closed stack: the gate blocks protons.
+closed, s_closed, log_closed = run_case("blocking_gate", "on",
+                                        extra=["--set", "Transport/Gate proton exchange=blocking"])
+check(s_closed["equilibrium_meshes"] == 1 and "relaxed on the fine mesh only" in log_closed,
+      "blocking gate: no nesting, and the run says why")
+check("'electrolyte' (protons) is closed" in log_closed or "'channel' (protons) is closed" in log_closed,
+      "blocking gate: the message names the closed layer")
+# As fabricated: c0 in the PSG (10 nm x 110 nm) and in the WO3 (30 nm x 150 nm), per m in 2D.
+n_fab = (material_value("PSG", "Proton density") * 10e-9 * 110e-9 +
+         material_value("WO3", "Proton density") * 30e-9 * 150e-9)
+n_t0 = closed[0]["protons_electrolyte"] + closed[0]["protons_channel"]
+check(rel(n_t0, n_fab) < 1e-5,
+      f"blocking gate: protons at t = 0 {n_t0:.15e} = c0 * volume {n_fab:.15e} per m (closed stack)")
+finish()

@@ -26,9 +26,10 @@ state:
     matched to the run's mesh cell by cell, across the partition);
   - with a blocking gate the charge of the stack is closed: the run says so,
     relaxes on the fine mesh only (its number of protons c0 * volume would not
-    survive interpolation). The direct relaxation holds that number to 2.7e-6
-    on this mesh (3.2e-9 with the deck's 0.0006 nm channel cell; asserted
-    < 1e-5 here; not exact: docs/status.md)."""
+    survive interpolation). The t = 0 state holds that number to 2.7e-6 on
+    this mesh (3.2e-9 with the deck's 0.0006 nm channel cell; asserted < 1e-5
+    here): the as-fabricated state is off by that much at the nodes the PSG
+    and the WO3 share, and the relaxation conserves it (docs/status.md)."""
 import os
 from common import *
 

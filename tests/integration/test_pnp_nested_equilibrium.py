@@ -18,8 +18,8 @@ state:
     of the ramp (currents, charges, energy as well) to 1e-6: both states meet
     the same 1e-9 kT stopping test, not each other, and the first steps'
     ionic current (2e-4 of the gate current at 1.6e-13 s) answers to that
-    difference (measured 2.9e-8 of the gate current nested vs direct, 8.7e-8
-    2 ranks vs 1; the ionic current itself 5e-4 relative);
+    difference (measured 2.9e-8 of the gate current nested vs direct, 5e-8 to
+    9e-8 2 ranks vs 1; the ionic current itself 3-5e-4 relative);
   - the nested run used 2 meshes and at most 3 pseudo-steps on the fine one,
     the direct one more than 10;
   - 2 ranks give the 1-rank nested state to 1e-8 (the last refinement is
@@ -28,8 +28,9 @@ state:
     relaxes on the fine mesh only (its number of protons c0 * volume would not
     survive interpolation). Run at 0 V on the gate (the relaxation is 5x
     shorter than at 1 V). The t = 0 state holds c0 * volume to 2.7e-7 on this
-    mesh (asserted < 1e-5; 2.7e-6 at 1 V, 3.2e-9 at 1 V with the deck's 0.0006
-    nm channel cell): not exact, docs/status.md."""
+    mesh (asserted < 1e-5; the same at 1 V, 3.2e-9 with the deck's 0.0006 nm
+    channel cell): the as-fabricated state at the nodes the PSG and the WO3
+    share is off by that much, docs/status.md."""
 import os
 from common import *
 

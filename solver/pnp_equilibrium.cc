@@ -100,7 +100,12 @@ namespace protonfem
   template <int dim> unsigned int PNPSolver<dim>::relax_to_equilibrium(const double time)
   {
     TimerOutput::Scope t(timer, "pnp: equilibrium");
-    const Relaxation   r = relax(time, 1e-3, 1e-12);
+    return relax_fully(time);
+  }
+
+  template <int dim> unsigned int PNPSolver<dim>::relax_fully(const double time)
+  {
+    const Relaxation r = relax(time, 1e-3, 1e-12);
     if (!r.settled)
       throw_unsettled(r.diverged, r.last_failure);
     return r.steps;
@@ -150,7 +155,7 @@ namespace protonfem
     return Utilities::MPI::min(same ? 1 : 0, comm) == 1;
   }
 
-  template <int dim> std::string PNPSolver<dim>::closed_charge_layer() const
+  template <int dim> ChargeGroups PNPSolver<dim>::charge_groups() const
   {
     // Per species kind k (0 protons, 1 electrons) and layer: present here,
     // open (touches a contact that supplies the species), and which layers
@@ -190,10 +195,12 @@ namespace protonfem
     present = all_max(present, comm);
     open    = all_max(open, comm);
     link    = all_max(link, comm);
+    ChargeGroups g;
     for (unsigned int k = 0; k < 2; ++k)
       {
         // Union-find over the layers of kind k.
-        std::vector<unsigned int> root(n);
+        std::vector<unsigned int> &root = g.root[k];
+        root.resize(n);
         std::iota(root.begin(), root.end(), 0u);
         const auto find = [&](unsigned int i) {
           while (root[i] != i)
@@ -204,15 +211,28 @@ namespace protonfem
           for (unsigned int j = 0; j < n; ++j)
             if (link[k * n * n + i * n + j] > 0 || link[k * n * n + j * n + i] > 0)
               root[find(i)] = find(j);
-        std::vector<bool> component_open(n, false);
         for (unsigned int i = 0; i < n; ++i)
-          if (present[k * n + i] > 0 && open[k * n + i] > 0)
-            component_open[find(i)] = true;
+          root[i] = find(i);
+        g.present[k].resize(n);
+        g.open[k].assign(n, false);
         for (unsigned int i = 0; i < n; ++i)
-          if (present[k * n + i] > 0 && !component_open[find(i)])
-            return "'" + (i < region_names.size() ? region_names[i] : std::to_string(i)) + "' (" +
-                   (k == 0 ? "protons" : "electrons") + ")";
+          {
+            g.present[k][i] = present[k * n + i] > 0;
+            if (g.present[k][i] && open[k * n + i] > 0)
+              g.open[k][root[i]] = true;
+          }
       }
+    return g;
+  }
+
+  template <int dim> std::string PNPSolver<dim>::closed_charge_layer() const
+  {
+    const ChargeGroups g = charge_groups();
+    for (unsigned int k = 0; k < 2; ++k)
+      for (unsigned int i = 0; i < regions.size(); ++i)
+        if (g.present[k][i] && !g.open[k][g.root[k][i]])
+          return "'" + (i < region_names.size() ? region_names[i] : std::to_string(i)) + "' (" +
+                 (k == 0 ? "protons" : "electrons") + ")";
     return "";
   }
 
@@ -267,12 +287,7 @@ namespace protonfem
           c.refine_with_state(time, false);
           carried = copy_state_from(c);
         }
-      const SolverStats w = c.stats();
-      work.assemblies += w.assemblies;
-      work.linear_solves += w.linear_solves;
-      work.krylov_iterations += w.krylov_iterations;
-      work.assembly_s += w.assembly_s;
-      work.linear_solve_s += w.linear_solve_s;
+      work += c.stats();
       if (!carried)
         {
           pcout << "  note: the nested equilibrium did not carry over to the next refinement"
@@ -305,10 +320,7 @@ namespace protonfem
               << "; relaxing on it from the as-fabricated state" << std::endl;
       }
     set_initial_guess(time);
-    const Relaxation r = relax(time, 1e-3, 1e-12);
-    if (!r.settled)
-      throw_unsettled(r.diverged, r.last_failure);
-    return {r.steps};
+    return {relax_fully(time)};
   }
 
   // Instantiations: the nesting needs a p4est mesh (2D, 3D); 1D meshes are
@@ -317,6 +329,9 @@ namespace protonfem
   template unsigned int PNPSolver<2>::relax_to_equilibrium(double);
   template unsigned int PNPSolver<3>::relax_to_equilibrium(double);
   template std::string  PNPSolver<1>::closed_charge_layer() const;
+  template ChargeGroups PNPSolver<1>::charge_groups() const;
+  template ChargeGroups PNPSolver<2>::charge_groups() const;
+  template ChargeGroups PNPSolver<3>::charge_groups() const;
   template std::string  PNPSolver<2>::closed_charge_layer() const;
   template std::string  PNPSolver<3>::closed_charge_layer() const;
   template std::vector<unsigned int> PNPSolver<2>::relax_to_equilibrium_nested(

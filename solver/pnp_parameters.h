@@ -78,6 +78,9 @@ namespace protonfem
     /// Relax the t = 0 equilibrium on the coarser meshes of the uniform
     /// refinement first (PNPSolver::relax_to_equilibrium_nested).
     bool nested_equilibrium = true;
+    /// planes: unknowns ordered plane by plane across the stack
+    /// (PNPSolver::renumber_by_planes); cells: deal.II's order.
+    std::string dof_ordering = "planes";
     std::string initial_density;
 
     // Newton

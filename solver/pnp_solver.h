@@ -99,6 +99,16 @@ namespace protonfem
     std::vector<double> point;
   };
 
+  /// Layers that hold one species kind (0 protons, 1 electrons) and share
+  /// faces form one charge group; per kind and layer index: present, the
+  /// group's representative layer, and (at that representative) whether a
+  /// contact supplies the group.
+  struct ChargeGroups
+  {
+    std::array<std::vector<bool>, 2>         present, open;
+    std::array<std::vector<unsigned int>, 2> root;
+  };
+
   /// Running totals of the work in Newton iterations (for the benchmarks:
   /// differences of two snapshots give the cost of one stage of a run).
   struct SolverStats
@@ -110,6 +120,15 @@ namespace protonfem
       return {assemblies - o.assemblies, linear_solves - o.linear_solves,
               krylov_iterations - o.krylov_iterations, assembly_s - o.assembly_s,
               linear_solve_s - o.linear_solve_s};
+    }
+    SolverStats &operator+=(const SolverStats &o)
+    {
+      assemblies += o.assemblies;
+      linear_solves += o.linear_solves;
+      krylov_iterations += o.krylov_iterations;
+      assembly_s += o.assembly_s;
+      linear_solve_s += o.linear_solve_s;
+      return *this;
     }
   };
 
@@ -151,8 +170,14 @@ namespace protonfem
     /// DoFs, constraints, vectors and (unless @p with_jacobian is false: a
     /// state that is only carried to another mesh) the Jacobian's pattern.
     void setup(bool with_jacobian = true);
+    /// Orders each rank's DoFs plane by plane across the stack
+    /// ('Transport/DoF ordering = planes'; called by setup()).
+    void renumber_by_planes();
     /// Uniform equilibrium densities c0 per region at potential 0.
     void set_initial_guess(double time);
+    /// mu at nodes shared by layers of different site energy such that the
+    /// node stores the c0-weighted sum of its sides (called by set_initial_guess).
+    void balance_shared_nodes();
     /// History := protons placed by @p density ([m^-3] at a position [m],
     /// read at every mu node for the layer that node was assigned to; the
     /// other side of an interface node follows from continuous mu) and the
@@ -184,6 +209,9 @@ namespace protonfem
     /// or Butler-Volmer for protons, ohmic contacts for electrons), with the
     /// species; empty if there is none (collective).
     std::string closed_charge_layer() const;
+    /// The layers of each species kind joined by shared faces (connected
+    /// components) and which of those components a contact supplies.
+    ChargeGroups charge_groups() const;
 
     /// One time step from the stored history to @p time (size dt): BDF2 if
     /// @p second_order and a previous step of size @p dt_previous exists.
@@ -262,6 +290,9 @@ namespace protonfem
     /// weighted change of a step is below 1e-9 at a step above 1e3 (at most
     /// 200 steps). No timer section, no exception.
     Relaxation relax(double time, double dt_start, double dt_floor);
+    /// relax() from the first pseudo-step (1e-3) down to 1e-12; throws
+    /// (with the last failure) unless it settled. Returns its steps.
+    unsigned int relax_fully(double time);
     /// Uniform refinement of this solver's (p4est) mesh with the present
     /// state interpolated onto it (setup() in between); the state becomes the
     /// history of the next relax().

@@ -230,7 +230,7 @@ namespace protonfem
     const ChargeGroups g = charge_groups();
     for (unsigned int k = 0; k < 2; ++k)
       for (unsigned int i = 0; i < regions.size(); ++i)
-        if (g.present[k][i] && !g.open[k][g.root[k][i]])
+        if (g.closed(k, i))
           return "'" + (i < region_names.size() ? region_names[i] : std::to_string(i)) + "' (" +
                  (k == 0 ? "protons" : "electrons") + ")";
     return "";

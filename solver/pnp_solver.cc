@@ -656,8 +656,8 @@ namespace protonfem
     // reference device). Here its mu is solved so that the node's stored
     // number, sum over its cells of w_b c_layer(mu) with w_b the lumped
     // (row-sum) weight, equals sum of w_b c0_layer: exact for lumped
-    // storage; for consistent storage the remaining defect is set by the
-    // variation of c inside the interface cells (docs/numerics.md).
+    // storage; for consistent storage a shift per charge group follows
+    // (below; docs/numerics.md).
     // Newton on log S(mu) - log T per node (S increasing in mu, its log
     // slope in (0, 1]), steps capped at 1 kT; nodes already in balance
     // (every node inside a layer) are left as they are, bit for bit.
@@ -668,13 +668,12 @@ namespace protonfem
     const ChargeGroups groups = charge_groups();
     const unsigned int nr     = regions.size();
     const auto         closed = [&](const RegionModel *s, const unsigned int region) {
-      const unsigned int k = s->z > 0 ? 0 : 1;
-      return !groups.open[k][groups.root[k][region]];
+      return groups.closed(s->z > 0 ? 0 : 1, region);
     };
     bool any_closed = false;
     for (unsigned int k = 0; k < 2; ++k)
       for (unsigned int i = 0; i < nr; ++i)
-        any_closed |= groups.present[k][i] && !groups.open[k][groups.root[k][i]];
+        any_closed |= groups.closed(k, i);
     if (!any_closed)
       return;
     const QGauss<dim>  quadrature(fe.degree + 1);

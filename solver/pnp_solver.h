@@ -107,6 +107,11 @@ namespace protonfem
   {
     std::array<std::vector<bool>, 2>         present, open;
     std::array<std::vector<unsigned int>, 2> root;
+    /// Layer @p i holds species kind @p k and no contact supplies its group.
+    bool closed(const unsigned int k, const unsigned int i) const
+    {
+      return present[k][i] && !open[k][root[k][i]];
+    }
   };
 
   /// Running totals of the work in Newton iterations (for the benchmarks:

@@ -42,6 +42,55 @@ def run_ok(args, np=1, cwd=None, binary=None):
     return p
 
 
+# Cores the concurrent runs of one test may share (run_ok_parallel). The
+# test suite itself runs one test at a time (ctest without -j), so a test
+# with independent runs keeps both of the CI machine's cores busy.
+SLOTS = max(1, int(os.environ.get("PROTONFEM_TEST_SLOTS", min(2, os.cpu_count() or 1))))
+
+
+def run_ok_parallel(jobs, timeout=1200):
+    """Run independent jobs concurrently, as many at a time as their ranks fit
+    in SLOTS cores. jobs: list of (args, np) or (args, np, binary). Returns
+    the CompletedProcess of each job in job order; if any job failed, prints
+    its output and exits after all have finished (as run_ok). Each run is
+    deterministic and independent, so only the wall time changes."""
+    import threading
+    free = [SLOTS]
+    cond = threading.Condition()
+    results = [None] * len(jobs)
+
+    def work(k):
+        args, np_ = jobs[k][0], jobs[k][1]
+        binary = jobs[k][2] if len(jobs[k]) > 2 else None
+        need = min(np_, SLOTS)
+        with cond:
+            cond.wait_for(lambda: free[0] >= need)
+            free[0] -= need
+        try:
+            results[k] = run(args, np=np_, binary=binary, timeout=timeout)
+        except Exception as e:  # a timeout: reported like a failed run
+            results[k] = subprocess.CompletedProcess(args, -1, "", f"{type(e).__name__}: {e}")
+        finally:
+            with cond:
+                free[0] += need
+                cond.notify_all()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(jobs))]
+    for t in threads:
+        t.start()
+        t.join(0.05)  # start in job order when slots allow
+    for t in threads:
+        t.join()
+    bad = [(jobs[k][0], p) for k, p in enumerate(results) if p.returncode != 0]
+    for args, p in bad:
+        print(p.stdout)
+        print(p.stderr)
+        print(f"FAILED: {' '.join(args)} exited {p.returncode}")
+    if bad:
+        raise SystemExit(f"FAILED: {len(bad)} of {len(jobs)} concurrent runs")
+    return results
+
+
 LAYERS_DEFAULT = [
     # name, material, thickness, interface cell, x extent
     ("substrate", "SiO2", 50e-9, 2e-9, "full"),

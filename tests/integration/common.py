@@ -32,10 +32,11 @@ def scratch(name):
     return path
 
 
-def run(args, np=1, cwd=None, binary=None, timeout=600):
+def run(args, np=1, cwd=None, binary=None, timeout=600, env=None):
     """Run protonfem (or another binary) on np ranks; returns CompletedProcess."""
     cmd = [MPIEXEC, "-np", str(np), binary or BIN] + list(args)
-    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
+                          stdin=subprocess.DEVNULL)  # mpirun forwards stdin; side-by-side runs must not share it
 
 
 def run_ok(args, np=1, cwd=None, binary=None):
@@ -53,12 +54,12 @@ def run_ok(args, np=1, cwd=None, binary=None):
 SLOTS = max(1, int(os.environ.get("PROTONFEM_TEST_SLOTS", min(2, os.cpu_count() or 1))))
 
 
-def run_ok_parallel(jobs, timeout=1200):
+def run_parallel(jobs, timeout=1200):
     """Run independent jobs concurrently, as many at a time as their ranks fit
-    in SLOTS cores. jobs: list of (args, np) or (args, np, binary). Returns
-    the CompletedProcess of each job in job order; if any job failed, prints
-    its output and exits after all have finished (as run_ok). Each run is
-    deterministic and independent, so only the wall time changes."""
+    in SLOTS cores. jobs: list of (args, np[, binary[, env]]). Returns the
+    CompletedProcess of each job in job order (a timeout as return code -1),
+    each with its own wall time as .wall. Each run is deterministic and
+    independent, so only the wall time changes."""
     import threading
     free = [SLOTS]
     cond = threading.Condition()
@@ -67,13 +68,14 @@ def run_ok_parallel(jobs, timeout=1200):
     def work(k):
         args, np_ = jobs[k][0], jobs[k][1]
         binary = jobs[k][2] if len(jobs[k]) > 2 else None
+        env = jobs[k][3] if len(jobs[k]) > 3 else None
         need = min(np_, SLOTS)
         with cond:
             cond.wait_for(lambda: free[0] >= need)
             free[0] -= need
         t0 = time.time()
         try:
-            results[k] = run(args, np=np_, binary=binary, timeout=timeout)
+            results[k] = run(args, np=np_, binary=binary, timeout=timeout, env=env)
         except Exception as e:  # a timeout: reported like a failed run
             results[k] = subprocess.CompletedProcess(args, -1, "", f"{type(e).__name__}: {e}")
         finally:
@@ -88,6 +90,13 @@ def run_ok_parallel(jobs, timeout=1200):
         t.join(0.05)  # start in job order when slots allow
     for t in threads:
         t.join()
+    return results
+
+
+def run_ok_parallel(jobs, timeout=1200):
+    """run_parallel, failing as run_ok does (after all jobs have finished,
+    with the output of each failed one)."""
+    results = run_parallel(jobs, timeout)
     bad = [(jobs[k][0], p) for k, p in enumerate(results) if p.returncode != 0]
     for args, p in bad:
         print(p.stdout)

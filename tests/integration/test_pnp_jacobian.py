@@ -37,9 +37,12 @@ def check_at(name, dim, newton_call, mobility, volts, np_=1, lateral="25e-9", ga
         transport=dict({"Gate proton exchange": "reservoir", "Mobility average": mobility}, **(gate or {})),
         time={"End time": "6e-9", "Initial step": "1e-13", "Max steps": str(newton_call), "Progress every": "1000"}))
     env = dict(os.environ, PROTONFEM_CHECK_JACOBIAN=str(newton_call))
-    import subprocess
-    p = subprocess.run([MPIEXEC, "-np", str(np_), BIN, "run", deck], capture_output=True, text=True,
-                       env=env, timeout=900)
+    # Run later, side by side with the other checks (run_all); evaluated in order.
+    PENDING.append(((["run", deck], np_, None, env),
+                    lambda p: evaluate(p, name, out, dim, mobility, volts, newton_call, np_)))
+
+
+def evaluate(p, name, out, dim, mobility, volts, newton_call, np_):
     line = next((l for l in p.stdout.splitlines() if "jacobian check" in l), None)
     if line is None:
         print(p.stdout[-3000:], p.stderr[-3000:])
@@ -53,6 +56,14 @@ def check_at(name, dim, newton_call, mobility, volts, np_=1, lateral="25e-9", ga
           f"{name} ({dim}D, {mobility}, {volts} V, Newton solve {newton_call}, {np_} rank(s)): "
           f"{columns} columns, largest difference {worst:.2e} (< 1e-6)"
           + ("" if s is None else f"; the state: t < {s['end_time_s']:.3e} s"))
+
+
+PENDING = []  # (job, evaluation) of every check_at call
+
+
+def run_all():
+    for (_, evaluation), p in zip(PENDING, run_parallel([job for job, _ in PENDING], timeout=900)):
+        evaluation(p)
 
 
 # Newton solve 1..~25 are the t = 0 relaxation, the time steps follow (3 V rising edge from 0.1 ns).
@@ -101,4 +112,5 @@ check_at("1d_electrons_lumped_interface_bv", 1, 400, "edge", 10.0, layers=CHANNE
 check_at("2d_electrons_plateau", 2, 300, "galerkin", 3.0, np_=2, gate=EL)
 check_at("2d_electrons_edge_rising", 2, 40, "edge", 3.0, gate=EL)
 check_at("1d_electrons_sg_10V_plateau", 1, 400, "sg", 10.0, gate=EL, layers=CHANNEL_AT_BOTTOM, back="true")
+run_all()
 finish()

@@ -45,11 +45,18 @@ COMMON = ["--set", "Geometry/Global refinements=1", "--set", "Conductance/Read-o
           "--set", "Transport/Channel electrostatics=dielectric"]
 
 
-def run_case(name, nested, np=1, extra=()):
+def case_args(name, nested, extra=()):
+    return ["run", DECK] + COMMON + ["--set", f"Transport/Nested equilibrium={nested}",
+                                     "--set", f"Output/Directory={os.path.join(folder, name)}"] + list(extra)
+
+
+def results(name, p):
     out = os.path.join(folder, name)
-    p = run_ok(["run", DECK] + COMMON + ["--set", f"Transport/Nested equilibrium={nested}",
-                                         "--set", f"Output/Directory={out}"] + list(extra), np=np)
     return read_csv(os.path.join(out, "device_timeseries.csv")), summary(out), p.stdout
+
+
+def run_case(name, nested, np=1, extra=()):
+    return results(name, run_ok(case_args(name, nested, extra), np=np))
 
 
 # Each column is compared on the scale of its unit: the largest value of any
@@ -84,8 +91,12 @@ def compare(label, a, b, tol, tol_steps):
               f"{label}, {what}: largest difference {worst:.1e} of its unit's scale < {limit:.0e} [{where}]")
 
 
-nested, s_nested, log_nested = run_case("nested", "on")
-direct, s_direct, _ = run_case("direct", "off")
+# The three 1-rank runs are independent: side by side on the cores.
+CLOSED = ["--set", "Transport/Gate proton exchange=blocking", "--set", "Time stepping/Gate waveform/Base voltage=0"]
+p_nested, p_direct, p_closed = run_ok_parallel([(case_args("nested", "on"), 1), (case_args("direct", "off"), 1),
+                                                (case_args("blocking_gate", "on", CLOSED), 1)])
+nested, s_nested, log_nested = results("nested", p_nested)
+direct, s_direct, _ = results("direct", p_direct)
 print(f"nested: {s_nested['equilibrium_pseudo_steps']} pseudo-steps over {s_nested['equilibrium_meshes']} "
       f"meshes ({s_nested['equilibrium_pseudo_steps_fine']} on the fine one), "
       f"{s_nested['timings_s']['pnp: equilibrium']:.1f} s; direct: {s_direct['equilibrium_pseudo_steps']} "
@@ -102,9 +113,7 @@ check(s_two["equilibrium_meshes"] == 2, "2 ranks: nested over 2 meshes")
 compare("nested, 2 ranks vs 1", two, nested, 1e-10, 1e-6)
 
 # A closed stack: the gate blocks protons.
-closed, s_closed, log_closed = run_case("blocking_gate", "on",
-                                        extra=["--set", "Transport/Gate proton exchange=blocking",
-                                               "--set", "Time stepping/Gate waveform/Base voltage=0"])
+closed, s_closed, log_closed = results("blocking_gate", p_closed)
 check(s_closed["equilibrium_meshes"] == 1 and "relaxed on the fine mesh only" in log_closed,
       "blocking gate: no nesting, and the run says why")
 check("'electrolyte' (protons) is closed" in log_closed or "'channel' (protons) is closed" in log_closed,

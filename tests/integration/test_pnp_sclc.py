@@ -180,15 +180,15 @@ def row(case, quantity, exact, computed, rate, res):
     table.add(case, quantity, exact, computed, computed / exact - 1, rate, res["s"])
 
 
-PRERUN = {}  # name -> wall time of the runs made by prerun
+PRERUN = {}  # name -> (deck text, wall time) of the runs made by prerun
 
 
 def prerun(specs):
     """Run the decks of independent sclc_run cases side by side (their
-    results are read when sclc_run is called with the same arguments)."""
+    results are read when sclc_run writes the same deck again)."""
     decks = [sclc_run(*args, **kw, launch=True) for args, kw in specs]
-    for (args, _), p in zip(specs, run_ok_parallel([(["run", d], 1) for d in decks])):
-        PRERUN[args[0]] = p.wall
+    for (args, _), deck, p in zip(specs, decks, run_ok_parallel([(["run", d], 1) for d in decks])):
+        PRERUN[args[0]] = (open(deck).read(), p.wall)
 
 
 def sclc_run(name, v, l, refinements, enhancement, c_res=C_RES, v0=V0, c_p0=C_P0, mats_dir=mats, e0=E0,
@@ -219,8 +219,8 @@ def sclc_run(name, v, l, refinements, enhancement, c_res=C_RES, v0=V0, c_p0=C_P0
         time=ts))
     if launch:
         return deck
-    if name in PRERUN:
-        wall = PRERUN[name]
+    if PRERUN.get(name, ("",))[0] == open(deck).read():  # the same deck ran side by side
+        wall = PRERUN[name][1]
     else:
         t0 = time.time()
         run_ok(["run", deck])

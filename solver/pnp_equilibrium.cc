@@ -19,6 +19,7 @@
 // relaxation; an interpolated state carries a slightly different number, so
 // those decks relax on the fine mesh (closed_charge_layer()).
 #include "pnp_solver.h"
+#include "heap.h"
 
 #include "../geometry/boundary_ids.h"
 #include "mpi_reduce.h"
@@ -26,9 +27,6 @@
 #include <deal.II/base/mpi.h>
 #include <deal.II/distributed/solution_transfer.h>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -297,11 +295,9 @@ namespace protonfem
         }
       dt_settled = r.final_dt;
     } // the coarse meshes and their solver are freed before the fine solve
-#ifdef __GLIBC__
     // ... and their pages handed back, or the fine solver's GAMG/ILU state
     // lands on fresh ones beside them (as in release_linear_solver).
-    malloc_trim(0);
-#endif
+    return_free_heap_pages();
     if (!steps.empty())
       {
         apply_dirichlet_values(current, time);

@@ -1,6 +1,8 @@
 #include "pnp_solver.h"
 
 #include "assembly_kernels.h"
+#include "csr_adder.h"
+#include "heap.h"
 
 #include "../geometry/boundary_ids.h"
 #include "mpi_reduce.h"
@@ -21,9 +23,7 @@
 
 #include <algorithm>
 #include <numeric>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
+#include <optional>
 #include <array>
 #include <chrono>
 #include <set>
@@ -231,17 +231,12 @@ namespace protonfem
   {
     const bool held = ksp != nullptr;
     destroy_krylov_solver();
-#ifdef __GLIBC__
     // The freed GAMG/ILU state (~0.7 GB at 7.8e5 unknowns) stays in the
     // heap, and the next solver's allocations reuse it only in part: the
     // resident size rose by 130-220 MiB at the first time step although
     // PETSc's own count fell from 1001 to 882 MiB (docs/performance.md).
-    // Returning the free pages lets the next state start from fresh ones.
     if (held)
-      malloc_trim(0);
-#else
-    (void)held;
-#endif
+      return_free_heap_pages();
   }
 
   template <int dim> void PNPSolver<dim>::destroy_krylov_solver()
@@ -1056,6 +1051,18 @@ namespace protonfem
     const bool debug_balance = gate_rows_only && std::getenv("PROTONFEM_DEBUG_BALANCE");
     double     balance_interior = 0, balance_constrained = 0, balance_worst = 0;
     types::global_dof_index balance_worst_dof = 0;
+    // Cell matrices go straight into the Jacobian's compressed rows
+    // (solver/csr_adder.h; MatSetValues per cell was ~40 % of the
+    // assembly) when every constraint fixes a DoF at zero, as in all our
+    // stacks (a dielectric's mu, a conductor's phi); other constraints take
+    // AffineConstraints' general path.
+    std::optional<CsrAdder> adder;
+    std::vector<char>       fixed(n, 0);
+    const std::vector<char> none_fixed;
+    if (!gate_rows_only &&
+        std::all_of(zero_constraints.get_lines().begin(), zero_constraints.get_lines().end(),
+                    [](const auto &line) { return line.entries.empty() && line.inhomogeneity == 0.; }))
+      adder.emplace(jacobian.petsc_matrix(), rhs);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -1563,11 +1570,20 @@ namespace protonfem
                   }
               continue;
             }
-          // Cells without constrained DoFs (most of them) go to PETSc in one
-          // call (zeros skipped there: MAT_IGNORE_ZERO_ENTRIES, setup); the
-          // row-by-row path of AffineConstraints took ~40 % of the assembly.
-          if (std::none_of(idx.begin(), idx.end(),
-                           [&](const auto i) { return zero_constraints.is_constrained(i); }))
+          if (adder)
+            {
+              bool any = false;
+              for (unsigned int i = 0; i < n; ++i)
+                {
+                  fixed[i] = zero_constraints.is_constrained(idx[i]) ? 1 : 0;
+                  any      = any || fixed[i] != 0;
+                }
+              adder->add(idx, cell_matrix, cell_rhs, any ? fixed : none_fixed);
+            }
+          // Cells without constrained DoFs go to PETSc in one call (zeros
+          // skipped there: MAT_IGNORE_ZERO_ENTRIES, setup).
+          else if (std::none_of(idx.begin(), idx.end(),
+                                [&](const auto i) { return zero_constraints.is_constrained(i); }))
             {
               std::copy(idx.begin(), idx.end(), petsc_idx.begin());
               check(MatSetValues(jacobian.petsc_matrix(), n, petsc_idx.data(), n, petsc_idx.data(),
@@ -1603,6 +1619,8 @@ namespace protonfem
           }
         return;
       }
+    if (adder)
+      adder->finish();
     jacobian.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
 
@@ -1618,14 +1636,21 @@ namespace protonfem
     PETScWrappers::MPI::Vector row_max(owned, comm);
     MatGetRowMaxAbs(jacobian, row_max, nullptr);
     std::vector<types::global_dof_index> empty_rows;
-    for (const auto i : owned)
-      {
-        const double m = row_max(i);
-        if (!(m > 0))
-          empty_rows.push_back(i); // c underflowed to 0: mu there is irrelevant
-        row_max(i) = (m > 0 && std::isfinite(m)) ? 1.0 / m : 1.0;
-      }
-    row_max.compress(VectorOperation::insert);
+    {
+      // The local array directly (element access costs a PETSc call each).
+      PetscScalar *v = nullptr;
+      PetscInt     first = 0, last = 0;
+      check(VecGetOwnershipRange(row_max, &first, &last), "VecGetOwnershipRange");
+      check(VecGetArray(row_max, &v), "VecGetArray");
+      for (PetscInt k = 0; k < last - first; ++k)
+        {
+          const double m = v[k];
+          if (!(m > 0))
+            empty_rows.push_back(first + k); // c underflowed to 0: mu there is irrelevant
+          v[k] = (m > 0 && std::isfinite(m)) ? 1.0 / m : 1.0;
+        }
+      check(VecRestoreArray(row_max, &v), "VecRestoreArray");
+    }
     MatDiagonalScale(jacobian, row_max, nullptr);
     rhs.scale(row_max);
     for (const auto i : empty_rows)
@@ -2135,6 +2160,7 @@ namespace protonfem
     const auto         account = [&](const unsigned int its) {
       ++work.linear_solves;
       work.krylov_iterations += its;
+      work.largest_solve = std::max<unsigned long long>(work.largest_solve, its);
       work.linear_solve_s +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       return its;

@@ -40,6 +40,7 @@
 
 #include <petscksp.h>
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <map>
@@ -120,11 +121,16 @@ namespace protonfem
   {
     unsigned long long assemblies = 0, linear_solves = 0, krylov_iterations = 0;
     double             assembly_s = 0, linear_solve_s = 0;
+    /// Krylov iterations of the longest single linear solve since the last
+    /// PNPSolver::reset_largest_solve(). A maximum cannot be differenced:
+    /// operator- keeps this side's. It sizes the GMRES basis (one vector
+    /// per iteration, kept until the solver state is released).
+    unsigned long long largest_solve = 0;
     SolverStats        operator-(const SolverStats &o) const
     {
-      return {assemblies - o.assemblies, linear_solves - o.linear_solves,
+      return {assemblies - o.assemblies,       linear_solves - o.linear_solves,
               krylov_iterations - o.krylov_iterations, assembly_s - o.assembly_s,
-              linear_solve_s - o.linear_solve_s};
+              linear_solve_s - o.linear_solve_s, largest_solve};
     }
     SolverStats &operator+=(const SolverStats &o)
     {
@@ -133,6 +139,7 @@ namespace protonfem
       krylov_iterations += o.krylov_iterations;
       assembly_s += o.assembly_s;
       linear_solve_s += o.linear_solve_s;
+      largest_solve = std::max(largest_solve, o.largest_solve);
       return *this;
     }
   };
@@ -275,6 +282,8 @@ namespace protonfem
     double check_jacobian(double a0, double a1, double a2, double dt, double h = 1e-5);
     /// Totals so far (rank 0's wall clock; every rank does the same work).
     const SolverStats &stats() const { return work; }
+    /// Start a new stage for SolverStats::largest_solve.
+    void reset_largest_solve() { work.largest_solve = 0; }
     const dealii::DoFHandler<dim>            &dof_handler() const { return dofs; }
     const dealii::PETScWrappers::MPI::Vector &solution() const { return ghosted; }
     const std::vector<RegionModel>           &region_models() const { return regions; }

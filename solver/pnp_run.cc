@@ -880,7 +880,7 @@ namespace protonfem
     const unsigned long long equilibrium_largest_solve = solver.stats().largest_solve;
     solver.reset_largest_solve();
     const SolverStats before_time_loop = solver.stats();
-    const double      wall_before_loop     = wall();
+    const double      wall_before_loop = wall();
     // Time loop: adaptive BDF2, steps land on waveform corners and snapshots.
     std::vector<double> stops = waveform.breakpoints(pp.end_time);
     stops.insert(stops.end(), snapshots.begin(), snapshots.end());

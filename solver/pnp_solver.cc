@@ -465,6 +465,9 @@ namespace protonfem
               }
       }
     zero_constraints.close();
+    constraints_fix_at_zero =
+        std::all_of(zero_constraints.get_lines().begin(), zero_constraints.get_lines().end(),
+                    [](const auto &line) { return line.entries.empty() && line.inhomogeneity == 0.; });
 
     // Nodal (mu, phi, region) triples of owned mu-DoFs for the weighted norms
     // (from ghost cells too: the cells of an owned DoF's layer may all be
@@ -1059,9 +1062,7 @@ namespace protonfem
     std::optional<CsrAdder> adder;
     std::vector<char>       fixed(n, 0);
     const std::vector<char> none_fixed;
-    if (!gate_rows_only &&
-        std::all_of(zero_constraints.get_lines().begin(), zero_constraints.get_lines().end(),
-                    [](const auto &line) { return line.entries.empty() && line.inhomogeneity == 0.; }))
+    if (!gate_rows_only && constraints_fix_at_zero)
       adder.emplace(jacobian.petsc_matrix(), rhs);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())

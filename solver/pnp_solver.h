@@ -393,6 +393,9 @@ namespace protonfem
 
     dealii::IndexSet                                       owned, relevant;
     dealii::AffineConstraints<double>                      zero_constraints;
+    /// Every line of zero_constraints fixes a DoF at zero (no entries, no
+    /// inhomogeneity): the assembly may then use CsrAdder (setup).
+    bool                                                   constraints_fix_at_zero = false;
     std::map<dealii::types::boundary_id, dealii::IndexSet> contact_phi_dofs;
     dealii::IndexSet                                       gate_mu_dofs;
     /// Owned (mu, phi) DoF pairs at gate-face nodes with Butler-Volmer

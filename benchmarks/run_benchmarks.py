@@ -68,7 +68,7 @@ def main():
     ap.add_argument("--ranks", default="1,2")
     ap.add_argument("--steps", type=int, default=10, help="PNP time steps per run")
     ap.add_argument("--solvers", default="amg,block-jacobi",
-                    help="PNP preconditioners for GMRES (amg, fieldsplit-amg, block-jacobi) "
+                    help="PNP preconditioners for GMRES (amg, lateral-mg, fieldsplit-amg, block-jacobi) "
                          "or 'direct' (MUMPS)")
     ap.add_argument("--name", default="pnp_scaling", help="stem of the result files")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

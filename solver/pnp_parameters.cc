@@ -177,10 +177,13 @@ namespace protonfem
                       "schur, -pnp_fieldsplit_mu_pc_hypre_boomeramg_strong_threshold 0.5) "
                       "on the command line or in PETSC_OPTIONS override the defaults.");
     prm.declare_entry("Preconditioner", "amg",
-                      Patterns::Selection("amg|fieldsplit-amg|block-jacobi"),
+                      Patterns::Selection("amg|lateral-mg|fieldsplit-amg|block-jacobi"),
                       "For gmres. amg: PETSc GAMG on the coupled matrix with ILU(0) "
-                      "smoothing; fieldsplit-amg: block Gauss-Seidel over (phi, mu), one "
-                      "BoomerAMG V-cycle per block; block-jacobi: ILU(0) per rank.");
+                      "smoothing; lateral-mg: multigrid that coarsens along the layers only "
+                      "(every plane of nodes kept), ILU(0) smoothing, Galerkin coarse "
+                      "operators (2D/3D stack meshes, Q1); fieldsplit-amg: block "
+                      "Gauss-Seidel over (phi, mu), one BoomerAMG V-cycle per block; "
+                      "block-jacobi: ILU(0) per rank.");
     prm.declare_entry("Preconditioner reuse", "off", Patterns::Selection("off|newton"),
                       "For gmres. off: the preconditioner is rebuilt for every linear solve; "
                       "newton: the one built at the first iteration of a Newton solve serves its "

@@ -267,6 +267,14 @@ namespace protonfem
                        "'off' with 'Electrostatics/Finite element degree' = " +
                            std::to_string(p.electrostatics.fe_degree) +
                            " (lumping is defined for Q1 elements only)");
+    // lateral-mg builds its coarse levels from the grid lines of a stack
+    // mesh (a tensor-product grid) and needs every DoF at a vertex.
+    if (pp.linear_solver == "gmres" && pp.preconditioner == "lateral-mg" &&
+        (dim == 1 || p.electrostatics.fe_degree != 1 || g.mesh_source != "stack"))
+      throw InputError(p.deck_file, "Transport/Preconditioner", "lateral-mg",
+                       "'amg' unless the mesh is a 2D or 3D stack mesh ('Geometry/Mesh source = "
+                       "stack') with Q1 elements: lateral-mg coarsens the stack's tensor-product "
+                       "grid along its layers");
     // The gate touches the top layer; exchange with a reservoir (ideal or
     // Butler-Volmer) needs protons there.
     double reservoir = -1;

@@ -1,6 +1,7 @@
 #include "pnp_solver.h"
 
 #include "assembly_kernels.h"
+#include "lateral_multigrid.h"
 #include "csr_adder.h"
 #include "heap.h"
 
@@ -251,20 +252,16 @@ namespace protonfem
     is_phi = is_mu = nullptr;
   }
 
-  template <int dim> void PNPSolver<dim>::renumber_by_planes()
+  template <int dim>
+  void PNPSolver<dim>::owned_support_points(std::vector<Point<dim>>   &points,
+                                            std::vector<unsigned int> *component) const
   {
-    // Sort key: the stack coordinate (the last one) first, then the lateral
-    // ones from the last to the first; ties (phi and mu of one node) keep
-    // deal.II's order, phi first. Measured against the alternatives on the
-    // 3D reference device at 1e5 unknowns (1 rank, 5 steps, GMRES + GAMG
-    // with ILU(0) smoothing): cells 5.4, planes 2.8, and lines across the
-    // stack (the stack coordinate fastest) 376 Krylov iterations per Newton
-    // iteration. Each rank permutes only its own index range, so the
-    // partition and the ghost layout are unchanged.
+    // A vector in the order of the owned DoFs, not DoFTools' map: at 6e6
+    // unknowns the map would hold ~0.5 GB for the length of the call.
     const IndexSet own = dofs.locally_owned_dofs();
-    // Support points of the owned DoFs (a vector, not DoFTools' map: at 6e6
-    // unknowns the map would hold ~0.5 GB for the length of this call).
-    std::vector<Point<dim>>              points(own.n_elements());
+    points.assign(own.n_elements(), Point<dim>());
+    if (component != nullptr)
+      component->assign(own.n_elements(), 0);
     const Quadrature<dim>                at_nodes(fe.get_unit_support_points());
     FEValues<dim>                        fv(fe, at_nodes, update_quadrature_points);
     std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
@@ -275,8 +272,28 @@ namespace protonfem
           cell->get_dof_indices(idx);
           for (unsigned int i = 0; i < idx.size(); ++i)
             if (own.is_element(idx[i]))
-              points[own.index_within_set(idx[i])] = fv.quadrature_point(i);
+              {
+                const auto k = own.index_within_set(idx[i]);
+                points[k]    = fv.quadrature_point(i);
+                if (component != nullptr)
+                  (*component)[k] = fe.system_to_component_index(i).first;
+              }
         }
+  }
+
+  template <int dim> void PNPSolver<dim>::renumber_by_planes()
+  {
+    // Sort key: the stack coordinate (the last one) first, then the lateral
+    // ones from the last to the first; ties (phi and mu of one node) keep
+    // deal.II's order, phi first. Measured against the alternatives on the
+    // 3D reference device at 1e5 unknowns (1 rank, 5 steps, GMRES + GAMG
+    // with ILU(0) smoothing): cells 5.4, planes 2.8, and lines across the
+    // stack (the stack coordinate fastest) 376 Krylov iterations per Newton
+    // iteration. Each rank permutes only its own index range, so the
+    // partition and the ghost layout are unchanged.
+    const IndexSet          own = dofs.locally_owned_dofs();
+    std::vector<Point<dim>> points;
+    owned_support_points(points, nullptr);
     std::vector<types::global_dof_index> order(own.n_elements());
     std::iota(order.begin(), order.end(), types::global_dof_index(0));
     std::stable_sort(order.begin(), order.end(), [&](const auto a, const auto b) {
@@ -1968,6 +1985,48 @@ namespace protonfem
             default_option(prefix + "fieldsplit_" + f + "_ksp_type", "preonly");
             default_boomeramg(prefix + "fieldsplit_" + f + "_", dim);
           }
+      }
+    else if (parameters.preconditioner == "lateral-mg")
+      {
+        // Multigrid coarsening along the layers only (solver/lateral_multigrid.h):
+        // ILU(0) in the plane order solves the lines across the stack, the
+        // coarse levels keep every plane. Galerkin coarse operators; the
+        // coarsest level (lateral lines thinned until the next level would
+        // have fewer than 2000 DoFs, or to 3 lines per direction) by one
+        // GAMG cycle. Measured against GAMG in docs/performance.md.
+        std::vector<Mat> p;
+        {
+          std::vector<Point<dim>>   points;
+          std::vector<unsigned int> component;
+          owned_support_points(points, &component);
+          p = lateral_interpolations<dim>(comm, owned, points, component, 20, 2000);
+        }
+        check(PCSetType(pc, PCMG), "PCSetType");
+        const PetscInt levels = static_cast<PetscInt>(p.size()) + 1;
+        check(PCMGSetLevels(pc, levels, nullptr), "PCMGSetLevels");
+        for (std::size_t s = 0; s < p.size(); ++s)
+          {
+            // PETSc numbers the levels from the coarsest; p[s] maps our level
+            // s + 1 to s (0 the finest).
+            check(PCMGSetInterpolation(pc, levels - 1 - static_cast<PetscInt>(s), p[s]),
+                  "PCMGSetInterpolation");
+            Mat m = p[s];
+            MatDestroy(&m); // PCMG holds its own reference
+          }
+        check(PCMGSetGalerkin(pc, PC_MG_GALERKIN_BOTH), "PCMGSetGalerkin");
+        default_option(prefix + "mg_levels_ksp_type", "richardson");
+        default_option(prefix + "mg_levels_pc_type", "bjacobi");
+        default_option(prefix + "mg_levels_sub_pc_type", "ilu");
+        default_option(prefix + "mg_levels_sub_pc_factor_shift_type", "nonzero");
+        default_option(prefix + "mg_coarse_ksp_type", "preonly");
+        default_option(prefix + "mg_coarse_pc_type", "gamg");
+        default_option(prefix + "mg_coarse_mg_levels_ksp_type", "richardson");
+        default_option(prefix + "mg_coarse_mg_levels_pc_type", "bjacobi");
+        default_option(prefix + "mg_coarse_mg_levels_sub_pc_type", "ilu");
+        default_option(prefix + "mg_coarse_mg_levels_sub_pc_factor_shift_type", "nonzero");
+        if (levels != reported_mg_levels) // once per mesh, not at every rebuild
+          pcout << "  lateral multigrid: " << levels << " levels" << std::endl;
+        reported_mg_levels = levels;
       }
     else if (parameters.preconditioner == "amg")
       {

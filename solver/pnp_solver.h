@@ -182,6 +182,10 @@ namespace protonfem
     /// DoFs, constraints, vectors and (unless @p with_jacobian is false: a
     /// state that is only carried to another mesh) the Jacobian's pattern.
     void setup(bool with_jacobian = true);
+    /// Support point of every owned DoF (and its field if @p component is
+    /// given), in the order of the owned index set.
+    void owned_support_points(std::vector<dealii::Point<dim>> &points,
+                              std::vector<unsigned int>       *component) const;
     /// Orders each rank's DoFs plane by plane across the stack
     /// ('Transport/DoF ordering = planes'; called by setup()).
     void renumber_by_planes();
@@ -444,6 +448,8 @@ namespace protonfem
     std::vector<std::string>                 region_names;
     KSP                                      ksp    = nullptr;
     IS                                       is_phi = nullptr, is_mu = nullptr;
+    /// Levels of the lateral multigrid last reported in the log.
+    PetscInt reported_mg_levels = 0;
     bool                                     have_older     = false;
     double                                   error_estimate = 0;
     ManufacturedSolution<dim>                manufactured;

@@ -354,6 +354,12 @@ expect("default_scheme_with_q2", ["deck.prm", "Transport/Mobility average", "sg"
                                   "Finite element degree", "Q1"],
        build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end"),
        stage="mesh")
+# The lateral multigrid coarsens a stack's tensor-product grid along its layers: a
+# Q2 deck (or a 1D or gmsh mesh) is told to use amg.
+expect("lateral_mg_with_q2", ["deck.prm", "Transport/Preconditioner", "lateral-mg", "'amg'", "Q1"],
+       build=with_lines("set Problem = pnp", "subsection Electrostatics", "  set Finite element degree = 2", "end",
+                        "subsection Transport", "  set Mobility average = galerkin", "  set Linear solver = gmres",
+                        "  set Preconditioner = lateral-mg", "end"), stage="mesh")
 
 # --- command line ------------------------------------------------------------------
 expect("unknown_command", ["frobnicate", "allowed: run, sweep, print-parameters, materials"], code=1,

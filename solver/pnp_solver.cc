@@ -226,6 +226,14 @@ namespace protonfem
   template <int dim> PNPSolver<dim>::~PNPSolver()
   {
     destroy_krylov_solver();
+    destroy_lateral_interpolations();
+  }
+
+  template <int dim> void PNPSolver<dim>::destroy_lateral_interpolations()
+  {
+    for (Mat &m : lateral_interpolation)
+      MatDestroy(&m);
+    lateral_interpolation.clear();
   }
 
   template <int dim> void PNPSolver<dim>::release_linear_solver()
@@ -313,6 +321,7 @@ namespace protonfem
   {
     TimerOutput::Scope t(timer, "pnp: setup");
     destroy_krylov_solver(); // its index sets belong to the old DoF numbering
+    destroy_lateral_interpolations(); // and so do these
     dofs.distribute_dofs(fe);
     if (parameters.dof_ordering == "planes")
       renumber_by_planes();
@@ -1994,13 +2003,18 @@ namespace protonfem
         // coarsest level (lateral lines thinned until the next level would
         // have fewer than 2000 DoFs, or to 3 lines per direction) by one
         // GAMG cycle. Measured against GAMG in docs/performance.md.
-        std::vector<Mat> p;
-        {
-          std::vector<Point<dim>>   points;
-          std::vector<unsigned int> component;
-          owned_support_points(points, &component);
-          p = lateral_interpolations<dim>(comm, owned, points, component, 20, 2000);
-        }
+        // Built once per DoF numbering and kept across solver rebuilds
+        // (after the equilibrium and every snapshot): they depend only on
+        // the mesh.
+        if (lateral_interpolation.empty())
+          {
+            std::vector<Point<dim>>   points;
+            std::vector<unsigned int> component;
+            owned_support_points(points, &component);
+            lateral_interpolation =
+                lateral_interpolations<dim>(comm, owned, points, component, 20, 2000);
+          }
+        const std::vector<Mat> &p = lateral_interpolation;
         check(PCSetType(pc, PCMG), "PCSetType");
         const PetscInt levels = static_cast<PetscInt>(p.size()) + 1;
         check(PCMGSetLevels(pc, levels, nullptr), "PCMGSetLevels");
@@ -2009,9 +2023,7 @@ namespace protonfem
             // PETSc numbers the levels from the coarsest; p[s] maps our level
             // s + 1 to s (0 the finest).
             check(PCMGSetInterpolation(pc, levels - 1 - static_cast<PetscInt>(s), p[s]),
-                  "PCMGSetInterpolation");
-            Mat m = p[s];
-            MatDestroy(&m); // PCMG holds its own reference
+                  "PCMGSetInterpolation"); // PCMG holds its own reference
           }
         check(PCMGSetGalerkin(pc, PC_MG_GALERKIN_BOTH), "PCMGSetGalerkin");
         default_option(prefix + "mg_levels_ksp_type", "richardson");

@@ -448,6 +448,10 @@ namespace protonfem
     std::vector<std::string>                 region_names;
     KSP                                      ksp    = nullptr;
     IS                                       is_phi = nullptr, is_mu = nullptr;
+    /// The lateral multigrid's interpolations for the current DoF numbering
+    /// (solver/lateral_multigrid.h; empty until 'lateral-mg' first builds them).
+    std::vector<Mat> lateral_interpolation;
+    void             destroy_lateral_interpolations();
     /// Levels of the lateral multigrid last reported in the log.
     PetscInt reported_mg_levels = 0;
     bool                                     have_older     = false;

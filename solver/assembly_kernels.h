@@ -27,16 +27,16 @@ namespace protonfem
   void box_stiffness(const CellIterator &cell, const double scale, const bool vertex_rule,
                      std::vector<std::vector<double>> &k)
   {
-    const unsigned int nv = 1u << dim;
+    const unsigned int       nv = 1u << dim;
     const dealii::Point<dim> lo = cell->vertex(0), hi = cell->vertex(nv - 1);
     // 1D matrices per axis: [same end], [opposite ends].
     std::array<std::array<double, 2>, dim> mass, stiff;
     for (unsigned int d = 0; d < dim; ++d)
       {
         const double h = hi[d] - lo[d];
-        mass[d]        = vertex_rule ? std::array<double, 2>{{h / 2, 0}}
-                                     : std::array<double, 2>{{h / 3, h / 6}};
-        stiff[d]       = {{1 / h, -1 / h}};
+        mass[d] =
+            vertex_rule ? std::array<double, 2>{{h / 2, 0}} : std::array<double, 2>{{h / 3, h / 6}};
+        stiff[d] = {{1 / h, -1 / h}};
       }
     for (unsigned int a = 0; a < nv; ++a)
       for (unsigned int b = 0; b <= a; ++b)
@@ -52,6 +52,38 @@ namespace protonfem
             }
           k[a][b] = k[b][a] = scale * v;
         }
+  }
+  /// Gradients of the Q1 shape functions at the points of QGauss(2) on the
+  /// unit box: table[q][b][d] = dN_b/dxi_d at point q (bit e of q: the
+  /// point's Gauss abscissa along axis e, deal.II's order; bit e of b: the
+  /// shape function's end along axis e). On a box cell with sides h_d the
+  /// physical gradient is table[q][b][d] / h_d, and every point weighs
+  /// |cell| / 2^dim: what FEValues with MappingCartesian computes, without
+  /// its per-cell reinit and copies (docs/performance.md).
+  template <int dim>
+  const std::array<std::array<std::array<double, dim>, (1u << dim)>, (1u << dim)> &
+  q1_gauss_gradients()
+  {
+    using Table = std::array<std::array<std::array<double, dim>, (1u << dim)>, (1u << dim)>;
+    static const Table table = [] {
+      Table        t{};
+      const double g[2] = {0.5 - 0.5 / std::sqrt(3.0), 0.5 + 0.5 / std::sqrt(3.0)};
+      for (unsigned int q = 0; q < (1u << dim); ++q)
+        for (unsigned int b = 0; b < (1u << dim); ++b)
+          for (unsigned int d = 0; d < dim; ++d)
+            {
+              double v = ((b >> d) & 1) ? 1.0 : -1.0;
+              for (unsigned int e = 0; e < dim; ++e)
+                if (e != d)
+                  {
+                    const double xi = g[(q >> e) & 1];
+                    v *= ((b >> e) & 1) ? xi : 1 - xi;
+                  }
+              t[q][b][d] = v;
+            }
+      return t;
+    }();
+    return table;
   }
   /// sigma(+-x) = 1 / (1 + exp(-+x)) and their logs, from one exp and one
   /// log1p (the assembly needs all four at every node of a cell; four

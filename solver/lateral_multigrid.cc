@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
+#include <unordered_map>
 
 namespace protonfem
 {
@@ -30,6 +32,36 @@ namespace protonfem
         throw std::runtime_error("lateral multigrid: the mesh is not a tensor-product grid");
       return static_cast<unsigned int>(it - lines.begin());
     }
+
+    /// Sends @p send[r] to rank r; returns, per rank r, what r sent here.
+    std::vector<std::vector<long long>> all_to_all(MPI_Comm                                   comm,
+                                                   const std::vector<std::vector<long long>> &send)
+    {
+      const int        n = static_cast<int>(send.size());
+      std::vector<int> n_send(n), n_recv(n), send_at(n, 0), recv_at(n, 0);
+      for (int r = 0; r < n; ++r)
+        n_send[r] = static_cast<int>(send[r].size());
+      MPI_Alltoall(n_send.data(), 1, MPI_INT, n_recv.data(), 1, MPI_INT, comm);
+      std::vector<long long> out, in;
+      for (int r = 0; r < n; ++r)
+        {
+          send_at[r] = static_cast<int>(out.size());
+          out.insert(out.end(), send[r].begin(), send[r].end());
+        }
+      int total = 0;
+      for (int r = 0; r < n; ++r)
+        {
+          recv_at[r] = total;
+          total += n_recv[r];
+        }
+      in.resize(total);
+      MPI_Alltoallv(out.data(), n_send.data(), send_at.data(), MPI_LONG_LONG, in.data(),
+                    n_recv.data(), recv_at.data(), MPI_LONG_LONG, comm);
+      std::vector<std::vector<long long>> received(n);
+      for (int r = 0; r < n; ++r)
+        received[r].assign(in.begin() + recv_at[r], in.begin() + recv_at[r] + n_recv[r]);
+      return received;
+    }
   } // namespace
 
   template <int dim>
@@ -44,79 +76,60 @@ namespace protonfem
     constexpr unsigned int nlat = dim - 1;
     if (!owned.is_contiguous())
       throw std::runtime_error("lateral multigrid: the owned DoFs are not one contiguous range");
+    const unsigned int n_ranks = dealii::Utilities::MPI::n_mpi_processes(comm);
+    // Everything below is per owned DoF (k, in the global order) or per grid
+    // line: no rank holds data of the global size, so the construction
+    // scales with the unknowns per rank (the grid lines are few).
+    const std::size_t  n_mine = points.size();
+    const unsigned int nfields =
+        dealii::Utilities::MPI::max(
+            component.empty() ? 0u : *std::max_element(component.begin(), component.end()), comm) +
+        1;
 
-    // Every DoF's coordinates and field on every rank, in the global order
-    // (each rank owns one contiguous range, ranks in order).
-    std::vector<double> mine;
-    mine.reserve(points.size() * (dim + 1));
-    for (std::size_t k = 0; k < points.size(); ++k)
-      {
-        for (unsigned int d = 0; d < dim; ++d)
-          mine.push_back(points[k][d]);
-        mine.push_back(component[k]);
-      }
-    const auto gathered = dealii::Utilities::MPI::all_gather(comm, mine);
-    const auto firsts   = dealii::Utilities::MPI::all_gather(
-          comm,
-        owned.n_elements() > 0 ? static_cast<unsigned long long>(owned.nth_index_in_set(0)) : 0ull);
-    const unsigned long long  n_dofs = owned.size();
-    std::vector<double>       coord(n_dofs * dim);
-    std::vector<unsigned int> field(n_dofs, 0);
-    std::vector<unsigned int> rank_of(n_dofs, 0);
-    for (unsigned int r = 0; r < gathered.size(); ++r)
-      for (std::size_t k = 0; k < gathered[r].size() / (dim + 1); ++k)
-        {
-          const unsigned long long g = firsts[r] + k;
-          for (unsigned int d = 0; d < dim; ++d)
-            coord[g * dim + d] = gathered[r][k * (dim + 1) + d];
-          field[g]   = static_cast<unsigned int>(gathered[r][k * (dim + 1) + dim]);
-          rank_of[g] = r;
-        }
-    const unsigned int me      = dealii::Utilities::MPI::this_mpi_process(comm);
-    const unsigned int nfields = *std::max_element(field.begin(), field.end()) + 1;
-
-    // Grid lines along every direction and each DoF's position on them.
+    // Grid lines along every direction (each rank's distinct coordinates,
+    // merged over the ranks) and each owned DoF's position on them.
     std::array<std::vector<double>, dim> lines;
-    std::vector<unsigned int>            at(n_dofs * dim);
+    std::vector<unsigned int>            at(n_mine * dim);
     for (unsigned int d = 0; d < dim; ++d)
       {
-        std::vector<double> x(n_dofs);
-        for (unsigned long long g = 0; g < n_dofs; ++g)
-          x[g] = coord[g * dim + d];
-        const auto   range = std::minmax_element(x.begin(), x.end());
-        const double tol   = 1e-9 * std::max(*range.second - *range.first, 1e-300);
-        lines[d]           = grid_lines(x, tol);
-        for (unsigned long long g = 0; g < n_dofs; ++g)
-          at[g * dim + d] = line_of(lines[d], x[g], tol);
+        std::vector<double> x(n_mine);
+        for (std::size_t k = 0; k < n_mine; ++k)
+          x[k] = points[k][d];
+        double lo = std::numeric_limits<double>::max(), hi = std::numeric_limits<double>::lowest();
+        for (const double v : x)
+          lo = std::min(lo, v), hi = std::max(hi, v);
+        lo                      = dealii::Utilities::MPI::min(lo, comm);
+        hi                      = dealii::Utilities::MPI::max(hi, comm);
+        const double        tol = 1e-9 * std::max(hi - lo, 1e-300);
+        std::vector<double> all;
+        for (const auto &part : dealii::Utilities::MPI::all_gather(comm, grid_lines(x, tol)))
+          all.insert(all.end(), part.begin(), part.end());
+        lines[d] = grid_lines(all, tol);
+        for (std::size_t k = 0; k < n_mine; ++k)
+          at[k * dim + d] = line_of(lines[d], x[k], tol);
       }
-    // The DoF of each (grid node, field), or -1 where cells were removed.
     const auto key_of = [&](const std::array<unsigned int, dim> &line, const unsigned int f) {
       unsigned long long key = 0;
       for (unsigned int d = 0; d < dim; ++d)
         key = key * lines[d].size() + line[d];
       return key * nfields + f;
     };
-    unsigned long long n_keys = nfields;
-    for (unsigned int d = 0; d < dim; ++d)
-      n_keys *= lines[d].size();
-    std::vector<long long> node_dof(n_keys, -1);
-    for (unsigned long long g = 0; g < n_dofs; ++g)
+    std::vector<unsigned long long> key(n_mine);
+    for (std::size_t k = 0; k < n_mine; ++k)
       {
         std::array<unsigned int, dim> line;
         for (unsigned int d = 0; d < dim; ++d)
-          line[d] = at[g * dim + d];
-        node_dof[key_of(line, field[g])] = static_cast<long long>(g);
+          line[d] = at[k * dim + d];
+        key[k] = key_of(line, component[k]);
       }
 
-    // Lateral lines kept on the current level (level 0: all).
+    // Lateral lines kept on the current level (level 0: all), and whether
+    // each owned DoF is on it.
     std::array<std::vector<unsigned int>, nlat> kept;
     for (unsigned int d = 0; d < nlat; ++d)
       for (unsigned int i = 0; i < lines[d].size(); ++i)
         kept[d].push_back(i);
-    // Index of each fine DoF on the current level (-1: not on it).
-    std::vector<long long> index(n_dofs);
-    for (unsigned long long g = 0; g < n_dofs; ++g)
-      index[g] = static_cast<long long>(g);
+    std::vector<char> on_level(n_mine, 1);
 
     std::vector<Mat> result;
     while (result.size() + 1 < max_levels)
@@ -143,29 +156,53 @@ namespace protonfem
           }
         if (!coarser)
           break;
-        std::vector<long long> next_index(n_dofs, -1);
-        long long              n_next = 0, n_next_mine = 0, n_rows_mine = 0;
-        for (unsigned long long g = 0; g < n_dofs; ++g)
-          {
-            if (index[g] < 0)
-              continue;
-            bool on = true;
-            for (unsigned int d = 0; d < nlat; ++d)
-              on = on && on_next[d][at[g * dim + d]];
-            if (rank_of[g] == me)
+        // Each level numbers its DoFs in the order of the fine ones, so a
+        // rank's DoFs are one contiguous range on every level: its offset is
+        // the count on the ranks before it.
+        std::vector<char> on_next_level(n_mine, 0);
+        long long         n_rows_mine = 0, n_next_mine = 0;
+        for (std::size_t k = 0; k < n_mine; ++k)
+          if (on_level[k])
+            {
+              bool on = true;
+              for (unsigned int d = 0; d < nlat; ++d)
+                on = on && on_next[d][at[k * dim + d]];
+              on_next_level[k] = on;
               ++n_rows_mine;
-            if (on)
-              {
-                next_index[g] = n_next++;
-                if (rank_of[g] == me)
-                  ++n_next_mine;
-              }
-          }
+              n_next_mine += on;
+            }
+        long long n_next = 0, n_rows = 0;
+        MPI_Allreduce(&n_next_mine, &n_next, 1, MPI_LONG_LONG, MPI_SUM, comm);
         if (static_cast<unsigned long long>(n_next) < min_coarse_dofs)
           break;
-        long long n_rows = 0;
-        for (unsigned long long g = 0; g < n_dofs; ++g)
-          n_rows += index[g] >= 0;
+        MPI_Allreduce(&n_rows_mine, &n_rows, 1, MPI_LONG_LONG, MPI_SUM, comm);
+        long long row_offset = 0, next_offset = 0;
+        MPI_Exscan(&n_rows_mine, &row_offset, 1, MPI_LONG_LONG, MPI_SUM, comm);
+        MPI_Exscan(&n_next_mine, &next_offset, 1, MPI_LONG_LONG, MPI_SUM, comm);
+        if (dealii::Utilities::MPI::this_mpi_process(comm) == 0)
+          row_offset = next_offset = 0; // MPI_Exscan leaves rank 0's undefined
+
+        // The coarse index of every DoF of the next level, by its grid key:
+        // a directory spread over the ranks (key modulo the number of ranks)
+        // answers for the coarse neighbours that another rank owns.
+        std::unordered_map<unsigned long long, long long> mine_next;
+        std::vector<std::vector<long long>>               publish(n_ranks);
+        {
+          long long c = next_offset;
+          for (std::size_t k = 0; k < n_mine; ++k)
+            if (on_next_level[k])
+              {
+                mine_next[key[k]] = c;
+                auto &to          = publish[key[k] % n_ranks];
+                to.push_back(static_cast<long long>(key[k]));
+                to.push_back(c++);
+              }
+        }
+        std::unordered_map<unsigned long long, long long> directory;
+        for (const auto &from : all_to_all(comm, publish))
+          for (std::size_t m = 0; m + 1 < from.size(); m += 2)
+            directory[static_cast<unsigned long long>(from[m])] = from[m + 1];
+        publish.clear();
 
         // Nearest kept lines below and above each line of the current level.
         std::array<std::vector<unsigned int>, nlat> below, above;
@@ -188,26 +225,27 @@ namespace protonfem
                 above[d][i] = last;
               }
           }
-
+        // Each owned row's candidate coarse nodes (grid key and bilinear
+        // weight, within the row's plane and field), before knowing which
+        // of them exist.
         constexpr unsigned int max_row = 1u << nlat;
-        Mat                    p;
-        // MPIAIJ on one rank too: PETSc's Galerkin product needs the type of
-        // the operator (deal.II's matrices are MPIAIJ).
-        MatCreate(comm, &p);
-        MatSetSizes(p, n_rows_mine, n_next_mine, n_rows, n_next);
-        MatSetType(p, MATMPIAIJ);
-        MatMPIAIJSetPreallocation(p, max_row, nullptr, max_row, nullptr);
-        MatSetOption(p, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE);
-        for (unsigned long long g = 0; g < n_dofs; ++g)
+        struct Candidate
+        {
+          unsigned long long key;
+          double             weight;
+        };
+        std::vector<std::vector<Candidate>> candidates(n_mine);
+        std::vector<std::vector<long long>> ask(n_ranks);
+        for (std::size_t k = 0; k < n_mine; ++k)
           {
-            if (index[g] < 0 || rank_of[g] != me)
+            if (!on_level[k])
               continue;
             // Per lateral direction: (line, weight) of the coarse neighbours.
             std::array<std::array<std::pair<unsigned int, double>, 2>, nlat> nb;
             std::array<unsigned int, nlat>                                   n_nb;
             for (unsigned int d = 0; d < nlat; ++d)
               {
-                const unsigned int i = at[g * dim + d];
+                const unsigned int i = at[k * dim + d];
                 if (on_next[d][i])
                   {
                     nb[d][0] = {i, 1.0};
@@ -222,9 +260,6 @@ namespace protonfem
                     n_nb[d]        = 2;
                   }
               }
-            std::vector<PetscInt>    cols;
-            std::vector<PetscScalar> vals;
-            double                   sum = 0;
             for (unsigned int combo = 0; combo < max_row; ++combo)
               {
                 std::array<unsigned int, dim> line;
@@ -232,36 +267,82 @@ namespace protonfem
                 bool                          ok = true;
                 for (unsigned int d = 0; d < nlat; ++d)
                   {
-                    const unsigned int k = (combo >> d) & 1;
-                    if (k >= n_nb[d])
+                    const unsigned int c = (combo >> d) & 1;
+                    if (c >= n_nb[d])
                       {
                         ok = false;
                         break;
                       }
-                    line[d] = nb[d][k].first;
-                    w *= nb[d][k].second;
+                    line[d] = nb[d][c].first;
+                    w *= nb[d][c].second;
                   }
-                if (!ok)
+                if (!ok || w == 0)
                   continue;
-                line[dim - 1]     = at[g * dim + dim - 1];
-                const long long h = node_dof[key_of(line, field[g])];
-                if (h < 0 || w == 0)
+                line[dim - 1]                  = at[k * dim + dim - 1];
+                const unsigned long long key_c = key_of(line, component[k]);
+                candidates[k].push_back({key_c, w});
+                if (mine_next.count(key_c) == 0)
+                  ask[key_c % n_ranks].push_back(static_cast<long long>(key_c));
+              }
+          }
+        // The directory's answers for the neighbours owned elsewhere (-1: no
+        // such node, a removed cell).
+        for (auto &a : ask)
+          {
+            std::sort(a.begin(), a.end());
+            a.erase(std::unique(a.begin(), a.end()), a.end());
+          }
+        const auto                          questions = all_to_all(comm, ask);
+        std::vector<std::vector<long long>> answers(n_ranks);
+        for (unsigned int r = 0; r < n_ranks; ++r)
+          for (const long long q : questions[r])
+            {
+              const auto it = directory.find(static_cast<unsigned long long>(q));
+              answers[r].push_back(it == directory.end() ? -1 : it->second);
+            }
+        const auto replies = all_to_all(comm, answers);
+        for (unsigned int r = 0; r < n_ranks; ++r)
+          for (std::size_t m = 0; m < ask[r].size(); ++m)
+            mine_next[static_cast<unsigned long long>(ask[r][m])] = replies[r][m];
+
+        Mat p;
+        // MPIAIJ on one rank too: PETSc's Galerkin product needs the type of
+        // the operator (deal.II's matrices are MPIAIJ).
+        MatCreate(comm, &p);
+        MatSetSizes(p, n_rows_mine, n_next_mine, n_rows, n_next);
+        MatSetType(p, MATMPIAIJ);
+        MatMPIAIJSetPreallocation(p, max_row, nullptr, max_row, nullptr);
+        MatSetOption(p, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE);
+        PetscInt                 row = static_cast<PetscInt>(row_offset);
+        std::vector<PetscInt>    cols;
+        std::vector<PetscScalar> vals;
+        for (std::size_t k = 0; k < n_mine; ++k)
+          {
+            if (!on_level[k])
+              continue;
+            cols.clear();
+            vals.clear();
+            double sum = 0;
+            for (const Candidate &c : candidates[k])
+              {
+                const long long h = mine_next.at(c.key);
+                if (h < 0)
                   continue; // a removed cell: interpolate from the nodes there are
-                cols.push_back(static_cast<PetscInt>(next_index[h]));
-                vals.push_back(w);
-                sum += w;
+                cols.push_back(static_cast<PetscInt>(h));
+                vals.push_back(c.weight);
+                sum += c.weight;
               }
             for (auto &v : vals)
               v /= sum;
-            const PetscInt row = static_cast<PetscInt>(index[g]);
             MatSetValues(p, 1, &row, cols.size(), cols.data(), vals.data(), INSERT_VALUES);
+            ++row;
           }
         MatAssemblyBegin(p, MAT_FINAL_ASSEMBLY);
         MatAssemblyEnd(p, MAT_FINAL_ASSEMBLY);
         result.push_back(p);
         for (unsigned int d = 0; d < nlat; ++d)
           kept[d] = next[d];
-        index.swap(next_index);
+        on_level.swap(on_next_level);
       }
     return result;
   }

@@ -1028,11 +1028,18 @@ namespace protonfem
     // nodal profile stays monotone where the consistent mass matrix makes an
     // unresolved accumulation layer oscillate (docs/numerics.md).
     const bool                       lump = lumped_mass();
+    // The default scheme on box cells (sg or edge, nodal storage, Q1) needs
+    // from the points only grad phi (for the field enhancement), the weights
+    // and the fixed charge: all in closed form (q1_gauss_gradients), without
+    // FEValues' per-cell reinit, which with the loops over its shape data
+    // was about half of this function's own time (docs/performance.md).
+    const bool closed_points = box_poisson && edge && lump && !mms;
+    const auto &gauss_gradients = q1_gauss_gradients<dim>();
     std::vector<double>              lumped_weight(nb);
     std::array<std::vector<double>, 2> dg_cell{{std::vector<double>(nb), std::vector<double>(nb)}};
     std::array<double, 2>              g_sum = {{0, 0}};
     std::vector<double>              eta_node(nb), flux_row(nb), row_factor(nb);
-    std::vector<Sigmoids>            node_sigmoids(nb);
+    std::array<std::vector<Sigmoids>, 2> node_now{{std::vector<Sigmoids>(nb), std::vector<Sigmoids>(nb)}};
     struct Pair
     {
       unsigned int a, b;
@@ -1100,7 +1107,8 @@ namespace protonfem
                                [&](const auto i) { return gate_flux_dofs.is_element(i); }))
                 continue;
             }
-          fv.reinit(cell);
+          if (!closed_points)
+            fv.reinit(cell);
           cell_matrix          = 0;
           cell_rhs             = 0;
           const RegionModel &r = regions[cell->material_id()];
@@ -1122,7 +1130,7 @@ namespace protonfem
           // With the box scheme and nodal storage (sg, edge + lumping) the
           // species enter only at the nodes: the points need grad phi alone.
           const bool point_species = !(edge && lump) && ns > 0;
-          for (unsigned int q = 0; q < nq; ++q)
+          for (unsigned int q = 0; q < (closed_points ? 0 : nq); ++q)
             {
               phi[q] = phi_o[q] = phi_oo[q] = 0;
               gphi[q] = Tensor<1, dim>();
@@ -1229,7 +1237,56 @@ namespace protonfem
           else
             for (auto &row : poisson_stiffness)
               std::fill(row.begin(), row.end(), 0.0);
-          for (unsigned int q = 0; q < nq; ++q)
+          if (closed_points)
+            {
+              // As the loop below computes it for this scheme: each of the
+              // 2^dim points weighs |cell| / 2^dim, so does each node
+              // (the lumped weights), and the fixed charge enters phi's
+              // rows with those weights.
+              const Point<dim> lo = cell->vertex(0), hi = cell->vertex(nb - 1);
+              std::array<double, dim> to_grad; // d xi_d / d x_d, times L
+              double volume = jxw_scale;
+              for (unsigned int d = 0; d < dim; ++d)
+                {
+                  to_grad[d] = L / (hi[d] - lo[d]);
+                  volume *= hi[d] - lo[d];
+                }
+              const double w_node = volume / nb;
+              for (unsigned int a = 0; a < nb; ++a)
+                {
+                  cell_rhs(sys[0][a]) += lambda * r.fixed_charge * w_node;
+                  lumped_weight[a] = w_node;
+                }
+              w_sum = volume;
+              for (unsigned int q = 0; q < (ns > 0 ? nb : 0); ++q)
+                {
+                  const auto    &ref = gauss_gradients[q];
+                  Tensor<1, dim> gp;
+                  for (unsigned int b = 0; b < nb; ++b)
+                    for (unsigned int d = 0; d < dim; ++d)
+                      gp[d] += u_now[sys[0][b]] * ref[b][d];
+                  for (unsigned int d = 0; d < dim; ++d)
+                    gp[d] *= to_grad[d];
+                  const double         gn  = gp.norm();
+                  const Tensor<1, dim> dir = gn > 0 ? Tensor<1, dim>(gp / gn) : Tensor<1, dim>();
+                  for (unsigned int k = 0; k < ns; ++k)
+                    {
+                      double g = 1, dg = 0;
+                      sp[k]->enhancement(gn, g, dg);
+                      g_sum[k] += g * w_node;
+                      if (dg == 0)
+                        continue;
+                      for (unsigned int b = 0; b < nb; ++b)
+                        {
+                          double dd = 0;
+                          for (unsigned int d = 0; d < dim; ++d)
+                            dd += dir[d] * ref[b][d] * to_grad[d];
+                          dg_cell[k][b] += dg * dd * w_node;
+                        }
+                    }
+                }
+            }
+          for (unsigned int q = 0; q < (closed_points ? 0 : nq); ++q)
             {
               const double         w   = fv.JxW(q) * jxw_scale;
               const Tensor<1, dim> gp  = gphi[q] * L;
@@ -1401,10 +1458,18 @@ namespace protonfem
                 cell_matrix(sys[0][a], sys[0][b]) += k;
                 cell_rhs(sys[0][a]) -= k * u_now[sys[0][b]];
               }
+          // sigma(+-eta) of each species at each node now, once per cell:
+          // the nodal storage and the sg pairs both need them.
+          if (lump || sg)
+            for (unsigned int k = 0; k < ns; ++k)
+              for (unsigned int a = 0; a < nb; ++a)
+                node_now[k][a] = sigmoids(
+                    sp[k]->eta(u_now[sys[sp[k]->mu_component][a]], u_now[sys[0][a]]));
           if (lump)
-            for (const RegionModel *s : sp)
+            for (unsigned int sk = 0; sk < ns; ++sk)
               for (unsigned int a = 0; a < nb; ++a)
                 {
+                  const RegionModel *s = sp[sk];
                   // Nodal storage (in the row's scale and side, as above) and
                   // nodal space charge, each with the node's lumped weight.
                   const unsigned int im = sys[s->mu_component][a], ip = sys[0][a];
@@ -1412,7 +1477,7 @@ namespace protonfem
                   const bool         saturated = row_saturated[im];
                   // Now: sigma(+-eta) and their logs at once; the two
                   // earlier levels need only the row side's log sigma.
-                  const Sigmoids now = sigmoids(s->eta(u_now[im], u_now[ip]));
+                  const Sigmoids    &now = node_now[sk][a];
                   double         sum = a0 * std::exp(ell + (saturated ? now.log_m : now.log_p));
                   const double   coef[2] = {a1, a2};
                   const std::vector<double> *levels[2] = {&u_old, &u_older};
@@ -1458,8 +1523,7 @@ namespace protonfem
                   {
                     // sigma(+-eta) of each node once (a node is in dim
                     // pairs of the cell), and log c_max once.
-                    for (unsigned int a = 0; a < nb; ++a)
-                      node_sigmoids[a] = sigmoids(eta_node[a]);
+                    const std::vector<Sigmoids> &node_sigmoids = node_now[k];
                     const double log_c_max = std::log(s.c_max);
                     sg_pairs.clear();
                     for (unsigned int a = 0; a < nb; ++a)

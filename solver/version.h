@@ -1,19 +1,11 @@
-// Version string, set by CMake from the project version and the git revision.
+// Version string: the project version (CMake) and the git revision of the
+// build (scripts/git_revision.cmake; "+" marks uncommitted changes).
 #pragma once
 
 #include <string>
 
-#ifndef PROTONFEM_VERSION
-#define PROTONFEM_VERSION "0.0.0"
-#endif
-#ifndef PROTONFEM_GIT_REVISION
-#define PROTONFEM_GIT_REVISION "unknown"
-#endif
-
 namespace protonfem
 {
-  inline std::string version_string()
-  {
-    return std::string(PROTONFEM_VERSION) + " (" + PROTONFEM_GIT_REVISION + ")";
-  }
+  /// "0.1.0 (abc1234)".
+  std::string version_string();
 } // namespace protonfem

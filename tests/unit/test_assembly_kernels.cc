@@ -35,7 +35,7 @@ namespace
     const FE_Q<dim> fe(1);
     DoFHandler<dim> dofs(tria);
     dofs.distribute_dofs(fe);
-    const MappingQ1<dim> mapping;
+    const MappingQ1<dim>  mapping;
     const Quadrature<dim> rule =
         vertex_rule ? Quadrature<dim>(QGaussLobatto<dim>(2)) : Quadrature<dim>(QGauss<dim>(2));
     FEValues<dim> fv(mapping, fe, rule, update_gradients | update_JxW_values);
@@ -57,6 +57,50 @@ namespace
         }
     return err / top;
   }
+  /// Largest |table / h - FEValues| over the points, shape functions and
+  /// axes (relative to the largest gradient), on the same box cell, with
+  /// the check that FEValues' points are where the table says and that
+  /// every point weighs |cell| / 2^dim.
+  template <int dim> double gauss_gradient_error()
+  {
+    Triangulation<dim> tria;
+    Point<dim>         lo, hi;
+    for (unsigned int d = 0; d < dim; ++d)
+      lo[d] = 0.3 * d - 1.0, hi[d] = lo[d] + (d == 0 ? 10.0 : d == 1 ? 0.05 : 2.5);
+    GridGenerator::hyper_rectangle(tria, lo, hi);
+    const FE_Q<dim> fe(1);
+    DoFHandler<dim> dofs(tria);
+    dofs.distribute_dofs(fe);
+    const MappingQ1<dim> mapping;
+    FEValues<dim>        fv(mapping, fe, QGauss<dim>(2),
+                            update_gradients | update_JxW_values | update_quadrature_points);
+    fv.reinit(dofs.begin_active());
+    const auto  &table = q1_gauss_gradients<dim>();
+    const double g0 = 0.5 - 0.5 / std::sqrt(3.0), g1 = 0.5 + 0.5 / std::sqrt(3.0);
+    double       volume = 1, err = 0, top = 0;
+    for (unsigned int d = 0; d < dim; ++d)
+      volume *= hi[d] - lo[d];
+    for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+      {
+        for (unsigned int d = 0; d < dim; ++d)
+          {
+            const double xi = ((q >> d) & 1) ? g1 : g0;
+            if (std::abs(fv.quadrature_point(q)[d] - (lo[d] + xi * (hi[d] - lo[d]))) >
+                1e-13 * (hi[d] - lo[d]))
+              return 1; // not deal.II's point order
+          }
+        if (std::abs(fv.JxW(q) - volume / (1u << dim)) > 1e-13 * volume)
+          return 1;
+        for (unsigned int b = 0; b < fe.n_dofs_per_cell(); ++b)
+          for (unsigned int d = 0; d < dim; ++d)
+            {
+              const double want = fv.shape_grad(b, q)[d];
+              err               = std::max(err, std::abs(table[q][b][d] / (hi[d] - lo[d]) - want));
+              top               = std::max(top, std::abs(want));
+            }
+      }
+    return err / top;
+  }
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(assembly_kernels)
@@ -69,6 +113,13 @@ BOOST_AUTO_TEST_CASE(box_stiffness_equals_fevalues_with_both_rules)
       BOOST_TEST(box_stiffness_error<2>(vertex_rule) < 1e-13);
       BOOST_TEST(box_stiffness_error<3>(vertex_rule) < 1e-13);
     }
+}
+
+BOOST_AUTO_TEST_CASE(gauss_point_gradients_equal_fevalues)
+{
+  BOOST_TEST(gauss_gradient_error<1>() < 1e-13);
+  BOOST_TEST(gauss_gradient_error<2>() < 1e-13);
+  BOOST_TEST(gauss_gradient_error<3>() < 1e-13);
 }
 
 BOOST_AUTO_TEST_CASE(sigmoids_match_the_logistic_function_and_its_log)

@@ -7,6 +7,8 @@
 #define BOOST_TEST_DYN_LINK
 #include "solver/lateral_multigrid.h"
 
+#include <deal.II/base/index_set.h>
+#include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/fe_q.h>
@@ -81,7 +83,7 @@ namespace
 
     std::vector<Mat> interpolations(const unsigned long long min_coarse) const
     {
-      return lateral_interpolations<dim>(MPI_COMM_WORLD, dofs.locally_owned_dofs(), points,
+      return lateral_interpolations<dim>(MPI_COMM_SELF, dofs.locally_owned_dofs(), points,
                                          component, 20, min_coarse);
     }
   };
@@ -178,6 +180,67 @@ namespace
     for (Mat m : p)
       MatDestroy(&m);
   }
+
+  /// The DoFs split over the ranks of MPI_COMM_WORLD in contiguous, uneven
+  /// ranges (cutting planes and lines anywhere) give the same interpolations,
+  /// row by row and entry by entry, as all of them on one rank: the
+  /// construction exchanges only grid lines and the coarse neighbours that
+  /// another rank owns. (Run on 3 ranks by the unit_mpi test.)
+  template <int dim> void check_split_over_ranks(const bool hole)
+  {
+    const Grid<dim>    g(hole);
+    const unsigned int n_ranks = Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD);
+    const unsigned int me      = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
+    const std::size_t  n       = g.points.size();
+    const auto         start   = [&](const std::size_t r) {
+      return n * r * (r + 1) / (n_ranks * (n_ranks + 1));
+    };
+    IndexSet owned(n);
+    owned.add_range(start(me), start(me + 1));
+    const std::vector<Point<dim>>   points(g.points.begin() + start(me),
+                                           g.points.begin() + start(me + 1));
+    const std::vector<unsigned int> component(g.component.begin() + start(me),
+                                              g.component.begin() + start(me + 1));
+    const std::vector<Mat>          split =
+        lateral_interpolations<dim>(MPI_COMM_WORLD, owned, points, component, 20, 1);
+    const std::vector<Mat> whole = lateral_interpolations<dim>(MPI_COMM_SELF, complete_index_set(n),
+                                                               g.points, g.component, 20, 1);
+    BOOST_REQUIRE(split.size() == whole.size());
+    BOOST_TEST(split.size() == 3u);
+    double worst = 0;
+    bool   same  = true;
+    for (std::size_t l = 0; l < split.size(); ++l)
+      {
+        PetscInt rows = 0, cols = 0, rows_1 = 0, cols_1 = 0, first = 0, last = 0;
+        MatGetSize(split[l], &rows, &cols);
+        MatGetSize(whole[l], &rows_1, &cols_1);
+        BOOST_TEST(rows == rows_1);
+        BOOST_TEST(cols == cols_1);
+        MatGetOwnershipRange(split[l], &first, &last);
+        for (PetscInt r = first; r < last; ++r)
+          {
+            PetscInt           n_a = 0, n_b = 0;
+            const PetscInt    *c_a = nullptr, *c_b = nullptr;
+            const PetscScalar *v_a = nullptr, *v_b = nullptr;
+            MatGetRow(split[l], r, &n_a, &c_a, &v_a);
+            MatGetRow(whole[l], r, &n_b, &c_b, &v_b);
+            same = same && n_a == n_b;
+            for (PetscInt k = 0; same && k < n_a; ++k)
+              {
+                same  = same && c_a[k] == c_b[k];
+                worst = std::max(worst, std::abs(v_a[k] - v_b[k]));
+              }
+            MatRestoreRow(whole[l], r, &n_b, &c_b, &v_b);
+            MatRestoreRow(split[l], r, &n_a, &c_a, &v_a);
+          }
+      }
+    BOOST_TEST(same);
+    BOOST_TEST(worst < 1e-14);
+    for (Mat m : split)
+      MatDestroy(&m);
+    for (Mat m : whole)
+      MatDestroy(&m);
+  }
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(lateral_multigrid)
@@ -192,6 +255,14 @@ BOOST_AUTO_TEST_CASE(rows_next_to_removed_cells_still_sum_to_one)
 {
   check_level_one<2>(true);
   check_level_one<3>(true);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_interpolations_from_dofs_split_over_the_ranks)
+{
+  check_split_over_ranks<2>(false);
+  check_split_over_ranks<2>(true);
+  check_split_over_ranks<3>(false);
+  check_split_over_ranks<3>(true);
 }
 
 BOOST_AUTO_TEST_CASE(coarsening_stops_at_the_coarse_size)

@@ -81,8 +81,12 @@ def main():
     rows = []
     for r in [int(x) for x in args.refinements.split(",")]:
         for ranks in [int(x) for x in args.ranks.split(",")]:
+            # The benchmarks' mesh keeps the 0.1 nm WO3 interface cell the
+            # recorded tables were measured on (the deck resolves the uptake
+            # with 0.0006 nm since the twenty-second session).
             base = {"Geometry/Global refinements": r, "Conductance/Read-out": "off",
-                    "Output/Write fields": "true"}
+                    "Output/Write fields": "true",
+                    "Geometry/Layer channel/Interface cell size": "0.1e-9"}
             tag = f"r{r}_np{ranks}"
             print(f"[{tag}] Poisson baseline ...", flush=True)
             e = run(ranks, dict(base, **{"Problem": "electrostatics"}),

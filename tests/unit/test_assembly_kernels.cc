@@ -23,23 +23,34 @@ using namespace protonfem;
 
 namespace
 {
-  /// Largest |closed form - FEValues| over the entries, relative to the
-  /// largest entry, on one box cell with unequal sides.
-  template <int dim> double box_stiffness_error(const bool vertex_rule)
+  /// One box cell with unequal sides (10 x 0.05 x 2.5, off the origin)
+  /// and its Q1 DoFs.
+  template <int dim> struct BoxCell
   {
     Triangulation<dim> tria;
     Point<dim>         lo, hi;
-    for (unsigned int d = 0; d < dim; ++d)
-      lo[d] = 0.3 * d - 1.0, hi[d] = lo[d] + (d == 0 ? 10.0 : d == 1 ? 0.05 : 2.5);
-    GridGenerator::hyper_rectangle(tria, lo, hi);
-    const FE_Q<dim> fe(1);
-    DoFHandler<dim> dofs(tria);
-    dofs.distribute_dofs(fe);
+    const FE_Q<dim>    fe{1};
+    DoFHandler<dim>    dofs{tria};
+    BoxCell()
+    {
+      for (unsigned int d = 0; d < dim; ++d)
+        lo[d] = 0.3 * d - 1.0, hi[d] = lo[d] + (d == 0 ? 10.0 : d == 1 ? 0.05 : 2.5);
+      GridGenerator::hyper_rectangle(tria, lo, hi);
+      dofs.distribute_dofs(fe);
+    }
+  };
+
+  /// Largest |closed form - FEValues| over the entries, relative to the
+  /// largest entry, on the box cell.
+  template <int dim> double box_stiffness_error(const bool vertex_rule)
+  {
+    const BoxCell<dim>    box;
+    const auto           &fe = box.fe;
     const MappingQ1<dim>  mapping;
     const Quadrature<dim> rule =
         vertex_rule ? Quadrature<dim>(QGaussLobatto<dim>(2)) : Quadrature<dim>(QGauss<dim>(2));
     FEValues<dim> fv(mapping, fe, rule, update_gradients | update_JxW_values);
-    const auto    cell = dofs.begin_active();
+    const auto    cell = box.dofs.begin_active();
     fv.reinit(cell);
     const double                     scale = 0.7;
     const unsigned int               n     = fe.n_dofs_per_cell();
@@ -63,18 +74,13 @@ namespace
   /// every point weighs |cell| / 2^dim.
   template <int dim> double gauss_gradient_error()
   {
-    Triangulation<dim> tria;
-    Point<dim>         lo, hi;
-    for (unsigned int d = 0; d < dim; ++d)
-      lo[d] = 0.3 * d - 1.0, hi[d] = lo[d] + (d == 0 ? 10.0 : d == 1 ? 0.05 : 2.5);
-    GridGenerator::hyper_rectangle(tria, lo, hi);
-    const FE_Q<dim> fe(1);
-    DoFHandler<dim> dofs(tria);
-    dofs.distribute_dofs(fe);
+    const BoxCell<dim>   box;
+    const auto          &fe = box.fe;
+    const Point<dim>    &lo = box.lo, &hi = box.hi;
     const MappingQ1<dim> mapping;
     FEValues<dim>        fv(mapping, fe, QGauss<dim>(2),
                             update_gradients | update_JxW_values | update_quadrature_points);
-    fv.reinit(dofs.begin_active());
+    fv.reinit(box.dofs.begin_active());
     const auto  &table = q1_gauss_gradients<dim>();
     const double g0 = 0.5 - 0.5 / std::sqrt(3.0), g1 = 0.5 + 0.5 / std::sqrt(3.0);
     double       volume = 1, err = 0, top = 0;

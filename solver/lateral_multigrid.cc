@@ -234,10 +234,14 @@ namespace protonfem
           unsigned long long key;
           double             weight;
         };
-        std::vector<std::vector<Candidate>> candidates(n_mine);
+        // One flat list (row k's candidates from first[k] to first[k + 1]):
+        // no heap block per DoF.
+        std::vector<Candidate>              candidates;
+        std::vector<std::size_t>            first(n_mine + 1, 0);
         std::vector<std::vector<long long>> ask(n_ranks);
         for (std::size_t k = 0; k < n_mine; ++k)
           {
+            first[k] = candidates.size();
             if (!on_level[k])
               continue;
             // Per lateral direction: (line, weight) of the coarse neighbours.
@@ -280,11 +284,12 @@ namespace protonfem
                   continue;
                 line[dim - 1]                  = at[k * dim + dim - 1];
                 const unsigned long long key_c = key_of(line, component[k]);
-                candidates[k].push_back({key_c, w});
+                candidates.push_back({key_c, w});
                 if (mine_next.count(key_c) == 0)
                   ask[key_c % n_ranks].push_back(static_cast<long long>(key_c));
               }
           }
+        first[n_mine] = candidates.size();
         // The directory's answers for the neighbours owned elsewhere (-1: no
         // such node, a removed cell).
         for (auto &a : ask)
@@ -323,8 +328,9 @@ namespace protonfem
             cols.clear();
             vals.clear();
             double sum = 0;
-            for (const Candidate &c : candidates[k])
+            for (std::size_t m = first[k]; m < first[k + 1]; ++m)
               {
+                const Candidate &c = candidates[m];
                 const long long h = mine_next.at(c.key);
                 if (h < 0)
                   continue; // a removed cell: interpolate from the nodes there are

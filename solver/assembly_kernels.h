@@ -14,44 +14,67 @@
 
 namespace protonfem
 {
-  /// The Q1 stiffness matrix of an axis-parallel box cell, times @p scale,
-  /// in closed form: the sum over axes d of the 1D stiffness along d
-  /// times the 1D mass matrices along the other axes (shape functions are
-  /// products of 1D ones, numbered lexicographically: bit d of a shape
-  /// function's number is its end along axis d). @p vertex_rule: the 1D
-  /// mass matrices of the vertex (trapezoidal) rule, diag(h/2), which is
-  /// QGaussLobatto(2); otherwise the exact ones, h/6 [[2, 1], [1, 2]],
+  /// The side lengths of an axis-parallel box cell (vertex 0 is its lowest
+  /// corner, vertex 2^dim - 1 its highest): read once per cell by the
+  /// assembly, which needs them for both stiffness matrices and the
+  /// Gauss-point gradients.
+  template <int dim, typename CellIterator>
+  std::array<double, dim> box_extents(const CellIterator &cell)
+  {
+    const dealii::Point<dim> lo = cell->vertex(0), hi = cell->vertex((1u << dim) - 1);
+    std::array<double, dim>  h;
+    for (unsigned int d = 0; d < dim; ++d)
+      h[d] = hi[d] - lo[d];
+    return h;
+  }
+  /// The Q1 stiffness matrix of an axis-parallel box cell with sides @p h,
+  /// times @p scale, in closed form: the sum over axes d of the 1D stiffness
+  /// along d times the 1D mass matrices along the other axes (shape
+  /// functions are products of 1D ones, numbered lexicographically: bit d of
+  /// a shape function's number is its end along axis d). @p vertex_rule:
+  /// the 1D mass matrices of the vertex (trapezoidal) rule, diag(h/2), which
+  /// is QGaussLobatto(2); otherwise the exact ones, h/6 [[2, 1], [1, 2]],
   /// which is QGauss(2). Same values as FEValues with those rules, without
   /// their per-cell reinit and 2^(3 dim) products (docs/performance.md).
-  template <int dim, typename CellIterator>
-  void box_stiffness(const CellIterator &cell, const double scale, const bool vertex_rule,
+  /// An entry depends only on which axes its two functions' ends differ
+  /// along (a XOR b): 2^dim distinct values, each computed once.
+  template <int dim>
+  void box_stiffness(const std::array<double, dim> &h, const double scale, const bool vertex_rule,
                      std::vector<std::vector<double>> &k)
   {
-    const unsigned int       nv = 1u << dim;
-    const dealii::Point<dim> lo = cell->vertex(0), hi = cell->vertex(nv - 1);
+    const unsigned int nv = 1u << dim;
     // 1D matrices per axis: [same end], [opposite ends].
     std::array<std::array<double, 2>, dim> mass, stiff;
     for (unsigned int d = 0; d < dim; ++d)
       {
-        const double h = hi[d] - lo[d];
-        mass[d] =
-            vertex_rule ? std::array<double, 2>{{h / 2, 0}} : std::array<double, 2>{{h / 3, h / 6}};
-        stiff[d] = {{1 / h, -1 / h}};
+        mass[d] = vertex_rule ? std::array<double, 2>{{h[d] / 2, 0}}
+                              : std::array<double, 2>{{h[d] / 3, h[d] / 6}};
+        stiff[d] = {{1 / h[d], -1 / h[d]}};
+      }
+    std::array<double, (1u << dim)> of_pattern;
+    for (unsigned int x = 0; x < nv; ++x)
+      {
+        double v = 0;
+        for (unsigned int d = 0; d < dim; ++d)
+          {
+            double term = stiff[d][(x >> d) & 1];
+            for (unsigned int e = 0; e < dim; ++e)
+              if (e != d)
+                term *= mass[e][(x >> e) & 1];
+            v += term;
+          }
+        of_pattern[x] = scale * v;
       }
     for (unsigned int a = 0; a < nv; ++a)
-      for (unsigned int b = 0; b <= a; ++b)
-        {
-          double v = 0;
-          for (unsigned int d = 0; d < dim; ++d)
-            {
-              double term = stiff[d][((a ^ b) >> d) & 1];
-              for (unsigned int e = 0; e < dim; ++e)
-                if (e != d)
-                  term *= mass[e][((a ^ b) >> e) & 1];
-              v += term;
-            }
-          k[a][b] = k[b][a] = scale * v;
-        }
+      for (unsigned int b = 0; b < nv; ++b)
+        k[a][b] = of_pattern[a ^ b];
+  }
+  /// The same for a cell (its sides read from its vertices).
+  template <int dim, typename CellIterator>
+  void box_stiffness(const CellIterator &cell, const double scale, const bool vertex_rule,
+                     std::vector<std::vector<double>> &k)
+  {
+    box_stiffness<dim>(box_extents<dim>(cell), scale, vertex_rule, k);
   }
   /// Gradients of the Q1 shape functions at the points of QGauss(2) on the
   /// unit box: table[q][b][d] = dN_b/dxi_d at point q (bit e of q: the

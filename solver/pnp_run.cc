@@ -48,6 +48,13 @@ namespace protonfem
       return s.str();
     }
 
+    /// A conductance for the terminal: "n/a" where none was read out
+    /// ('Conductance/Read-out = off' leaves NaN).
+    std::string fmt_conductance(const double v)
+    {
+      return std::isnan(v) ? std::string("n/a") : fmt(v);
+    }
+
     /// sigma = k x for the read-out with 'Channel conductivity = electrons'
     /// (x = n / c_W, k = q^2 D_e c_W / kT: drift conductivity q mu_e n).
     class ElectronDriftConductivity final : public ElectronicConductivityLaw
@@ -1297,7 +1304,7 @@ namespace protonfem
             pulse_table << "  " << std::setw(5) << r.index << "  " << std::setw(7) << fmt(v, 3)
                         << "  " << std::setw(23) << fmt(r.channel_charge * device_factor) << "  "
                         << std::setw(8) << fmt(r.channel_charge * device_factor / q, 3) << "  "
-                        << std::setw(12) << fmt(r.delta_g()) << "  " << std::setw(11)
+                        << std::setw(12) << fmt_conductance(r.delta_g()) << "  " << std::setw(11)
                         << fmt(r.energy * device_factor) << "  " << fmt(r.peak_field_ratio, 3)
                         << "\n";
           }
@@ -1323,10 +1330,15 @@ namespace protonfem
                       : std::string())
           << ": charge into channel " << fmt(m.charge_per_pulse * device_factor) << " C ("
           << fmt(m.charge_per_pulse * device_factor / q) << " protons), delta G "
-          << fmt(m.delta_g_per_pulse) << " S, energy " << fmt(m.energy_per_pulse * device_factor)
+          << fmt_conductance(m.delta_g_per_pulse) << (readout_on ? " S" : " (read-out off)")
+          << ", energy " << fmt(m.energy_per_pulse * device_factor)
           << " J (ionic " << fmt(m.ionic_energy_per_pulse * device_factor) << " J)\n"
-          << "  conductance " << fmt(m.g_initial) << " -> " << fmt(m.g_final) << " S (range x"
-          << fmt(m.g_max / m.g_min) << " over " << m.pulses << " pulse(s)); field / breakdown "
+          << "  conductance "
+          << (readout_on ? fmt(m.g_initial) + " -> " + fmt(m.g_final) + " S (range x" +
+                               fmt(m.g_max / m.g_min) + " over " + std::to_string(m.pulses) +
+                               " pulse(s))"
+                         : std::string("not read out (Conductance/Read-out = off)"))
+          << "; field / breakdown "
           << "in the worst layer: mean " << fmt(max_mean_ratio) << ", peak " << fmt(max_peak_ratio)
           << "; " << m.verdict << "\n"
           << pulse_table.str() << "  time series: " << series_file << "\n"

@@ -1479,14 +1479,15 @@ namespace protonfem
                   const unsigned int im = sys[s->mu_component][a], ip = sys[0][a];
                   const double       wa = lumped_weight[a], ell = row_ell[im], z = s->z;
                   const bool         saturated = row_saturated[im];
-                  // Now: sigma(+-eta) and their logs at once; the two
-                  // earlier levels need only the row side's log sigma.
+                  // Now: sigma(+-eta) and their logs (shared with the sg
+                  // pairs); the two earlier levels need only the row side's
+                  // sigma (or its log beyond |eta| = 650).
                   const Sigmoids    &now = node_now[sk][a];
                   const double eta_old   = s->eta(u_old[im], u_old[ip]),
                                eta_older = s->eta(u_older[im], u_older[ip]);
                   double sum, ss; // the three levels' sigma on the row's side; dc/dmu
                   if (std::max(std::abs(eta_old), std::abs(eta_older)) < 650 &&
-                      std::abs(now.log_p - now.log_m) < 650)
+                      std::abs(now.log_p - now.log_m) < 650) // = |eta| now
                     {
                       // Every sigma is above e^-650 (no underflow) and exp(ell)
                       // below e^600: the sum scaled as a whole, from one exp

@@ -271,4 +271,69 @@ namespace protonfem
           add_diagonal(static_cast<PetscInt>(idx[i]), d != 0. ? d : average);
         }
   }
+
+  PetscInt scale_rows_to_unit_max(Mat A, Vec b)
+  {
+    Mat      blocks[2] = {nullptr, nullptr}; // diagonal and off-diagonal block
+    PetscInt rstart = 0, rend = 0, cstart = 0, cend = 0;
+    check(MatGetOwnershipRange(A, &rstart, &rend), "MatGetOwnershipRange");
+    check(MatGetOwnershipRangeColumn(A, &cstart, &cend), "MatGetOwnershipRangeColumn");
+    if (has_type(A, MATSEQAIJ))
+      blocks[0] = A;
+    else if (has_type(A, MATMPIAIJ))
+      check(MatMPIAIJGetSeqAIJ(A, &blocks[0], &blocks[1], nullptr), "MatMPIAIJGetSeqAIJ");
+    else
+      throw std::logic_error("scale_rows_to_unit_max: the matrix must be of type seqaij or mpiaij");
+    const PetscInt  *ia[2] = {nullptr, nullptr}, *ja[2] = {nullptr, nullptr};
+    PetscScalar     *va[2] = {nullptr, nullptr};
+    PetscInt         n_rows = 0;
+    for (unsigned int k = 0; k < 2; ++k)
+      if (blocks[k] != nullptr)
+        {
+          PetscBool ok = PETSC_FALSE;
+          check(MatGetRowIJ(blocks[k], 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia[k], &ja[k], &ok),
+                "MatGetRowIJ");
+          if (!ok)
+            throw std::logic_error("scale_rows_to_unit_max: PETSc did not expose the rows of the matrix");
+          check(MatSeqAIJGetArray(blocks[k], &va[k]), "MatSeqAIJGetArray");
+        }
+    PetscScalar *bv = nullptr;
+    check(VecGetArray(b, &bv), "VecGetArray");
+    PetscInt empty = 0;
+    for (PetscInt r = 0; r < rend - rstart; ++r)
+      {
+        double m = 0;
+        for (unsigned int k = 0; k < 2; ++k)
+          if (blocks[k] != nullptr)
+            for (PetscInt p = ia[k][r]; p < ia[k][r + 1]; ++p)
+              m = std::max(m, std::abs(va[k][p]));
+        // As MatGetRowMaxAbs: a NaN entry does not raise the maximum.
+        const double s = (m > 0 && std::isfinite(m)) ? 1.0 / m : 1.0;
+        for (unsigned int k = 0; k < 2; ++k)
+          if (blocks[k] != nullptr)
+            for (PetscInt p = ia[k][r]; p < ia[k][r + 1]; ++p)
+              va[k][p] *= s;
+        bv[r] *= s;
+        if (!(m > 0))
+          {
+            const PetscInt *first = ja[0] + ia[0][r], *last = ja[0] + ia[0][r + 1];
+            const PetscInt *d     = std::lower_bound(first, last, rstart + r - cstart);
+            if (d == last || *d != rstart + r - cstart)
+              throw std::logic_error("scale_rows_to_unit_max: no diagonal entry in row " +
+                                     std::to_string(rstart + r));
+            va[0][d - ja[0]] = 1.0;
+            ++empty;
+          }
+      }
+    check(VecRestoreArray(b, &bv), "VecRestoreArray");
+    for (unsigned int k = 0; k < 2; ++k)
+      if (blocks[k] != nullptr)
+        {
+          PetscBool ok = PETSC_FALSE;
+          check(MatSeqAIJRestoreArray(blocks[k], &va[k]), "MatSeqAIJRestoreArray");
+          check(MatRestoreRowIJ(blocks[k], 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia[k], &ja[k], &ok),
+                "MatRestoreRowIJ");
+        }
+    return empty;
+  }
 } // namespace protonfem

@@ -86,4 +86,15 @@ namespace protonfem
     std::vector<PetscInt>                      petsc_idx;
     std::vector<double>                        petsc_row;
   };
+
+  /// Row equilibration of an assembled AIJ matrix (seqaij or mpiaij) and its
+  /// right-hand side, in one pass over the owned rows: each row of @p A and
+  /// its entry of @p b are multiplied by 1 / max_j |A_ij|, or by 1 where that
+  /// maximum is not positive and finite; a row whose maximum is not
+  /// positive (all zeros: the unknown is irrelevant) gets 1 on its
+  /// diagonal. Returns how many rows that was. The values are those of
+  /// MatGetRowMaxAbs, MatDiagonalScale and MatSetValues on the diagonal,
+  /// which cost three passes over the matrix and an assembly (about 6 % of
+  /// the PNP assembly, docs/performance.md). Not collective.
+  PetscInt scale_rows_to_unit_max(Mat A, Vec b);
 } // namespace protonfem

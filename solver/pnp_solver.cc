@@ -317,6 +317,32 @@ namespace protonfem
     dofs.renumber_dofs(new_numbers);
   }
 
+  template <int dim> void PNPSolver<dim>::order_assembly_cells()
+  {
+    // deal.II visits the cells tree by tree in p4est's z-order, which jumps
+    // between the planes of the stack: each cell writes 2^dim rows of each
+    // field, and at 1e6 unknowns and more those rows are no longer in cache
+    // when the next cell that shares them comes (the assembly then costs
+    // about twice as much per cell as at 1e5). Sorted by their smallest DoF
+    // index, the cells come plane by plane and row by row under the plane
+    // ordering (docs/performance.md, "Cell order of the assembly").
+    std::vector<std::pair<types::global_dof_index, typename DoFHandler<dim>::active_cell_iterator>> keyed;
+    keyed.reserve(tria.n_locally_owned_active_cells());
+    std::vector<types::global_dof_index> idx(fe.n_dofs_per_cell());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell->get_dof_indices(idx);
+          keyed.emplace_back(*std::min_element(idx.begin(), idx.end()), cell);
+        }
+    std::stable_sort(keyed.begin(), keyed.end(),
+                     [](const auto &a, const auto &b) { return a.first < b.first; });
+    assembly_cells.clear();
+    assembly_cells.reserve(keyed.size());
+    for (const auto &k : keyed)
+      assembly_cells.push_back({k.second, box_extents<dim>(k.second)});
+  }
+
   template <int dim> void PNPSolver<dim>::setup(const bool with_jacobian)
   {
     TimerOutput::Scope t(timer, "pnp: setup");
@@ -327,6 +353,7 @@ namespace protonfem
       renumber_by_planes();
     owned = dofs.locally_owned_dofs();
     DoFTools::extract_locally_relevant_dofs(dofs, relevant);
+    order_assembly_cells();
 
     // Which mu-DoFs touch a proton-hosting cell: marked from owned cells,
     // summed over ranks, then read on every locally relevant DoF.
@@ -494,6 +521,16 @@ namespace protonfem
     constraints_fix_at_zero =
         std::all_of(zero_constraints.get_lines().begin(), zero_constraints.get_lines().end(),
                     [](const auto &line) { return line.entries.empty() && line.inhomogeneity == 0.; });
+    // The same flag per local position (owned, then ghosts): the assembly
+    // reads it with the DoF's values instead of searching the constraints
+    // 2 x 2^dim times per cell.
+    {
+      const GhostedArray view(owned, relevant);
+      constrained_at.assign(owned.n_elements() + view.ghosts.n_elements(), 0);
+      for (const auto i : relevant)
+        if (zero_constraints.is_constrained(i))
+          constrained_at[view.position(i)] = 1;
+    }
 
     // Nodal (mu, phi, region) triples of owned mu-DoFs for the weighted norms
     // (from ghost cells too: the cells of an owned DoF's layer may all be
@@ -1097,9 +1134,9 @@ namespace protonfem
     const std::vector<char> none_fixed;
     if (!gate_rows_only && constraints_fix_at_zero)
       adder.emplace(jacobian.petsc_matrix(), rhs);
-    for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned())
+    for (const auto &assembly_cell : assembly_cells)
         {
+          const auto &cell = assembly_cell.cell;
           if (gate_rows_only && !debug_balance)
             {
               cell->get_dof_indices(idx);
@@ -1126,6 +1163,7 @@ namespace protonfem
               u_now[i]            = now_array[k];
               u_old[i]            = old_array[k];
               u_older[i]          = older_array[k];
+              fixed[i]            = constrained_at[k];
             }
           // With the box scheme and nodal storage (sg, edge + lumping) the
           // species enter only at the nodes: the points need grad phi alone.
@@ -1209,7 +1247,7 @@ namespace protonfem
           // closed-form points use them).
           std::array<double, dim> sides{};
           if (boxes_only)
-            sides = box_extents<dim>(cell);
+            sides = assembly_cell.sides;
           if (edge && ns > 0)
             {
               if (boxes_only)
@@ -1689,10 +1727,7 @@ namespace protonfem
             {
               bool any = false;
               for (unsigned int i = 0; i < n; ++i)
-                {
-                  fixed[i] = zero_constraints.is_constrained(idx[i]) ? 1 : 0;
-                  any      = any || fixed[i] != 0;
-                }
+                any = any || fixed[i] != 0;
               adder->add(idx, cell_matrix, cell_rhs, any ? fixed : none_fixed);
             }
           // Cells without constrained DoFs go to PETSc in one call (zeros
@@ -1748,29 +1783,10 @@ namespace protonfem
     // every entry of a Nernst-Planck row is as small as c, and LU loses the
     // update there. Scaling each row by 1/max|J_ij| changes nothing in exact
     // arithmetic and restores quadratic convergence.
-    PETScWrappers::MPI::Vector row_max(owned, comm);
-    MatGetRowMaxAbs(jacobian, row_max, nullptr);
-    std::vector<types::global_dof_index> empty_rows;
-    {
-      // The local array directly (element access costs a PETSc call each).
-      PetscScalar *v = nullptr;
-      PetscInt     first = 0, last = 0;
-      check(VecGetOwnershipRange(row_max, &first, &last), "VecGetOwnershipRange");
-      check(VecGetArray(row_max, &v), "VecGetArray");
-      for (PetscInt k = 0; k < last - first; ++k)
-        {
-          const double m = v[k];
-          if (!(m > 0))
-            empty_rows.push_back(first + k); // c underflowed to 0: mu there is irrelevant
-          v[k] = (m > 0 && std::isfinite(m)) ? 1.0 / m : 1.0;
-        }
-      check(VecRestoreArray(row_max, &v), "VecRestoreArray");
-    }
-    MatDiagonalScale(jacobian, row_max, nullptr);
-    rhs.scale(row_max);
-    for (const auto i : empty_rows)
-      jacobian.set(i, i, 1.0); // keep mu fixed where no proton is left at all
-    jacobian.compress(VectorOperation::insert);
+    // One pass over the owned rows (solver/csr_adder.h); a row left all
+    // zero (c underflowed to 0: mu there is irrelevant) gets 1 on its
+    // diagonal, which keeps mu fixed where no proton is left at all.
+    scale_rows_to_unit_max(jacobian.petsc_matrix(), rhs);
     ++work.assemblies;
     work.assembly_s +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -16,6 +16,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -178,4 +180,97 @@ BOOST_AUTO_TEST_CASE(csr_adder_refuses_entries_outside_the_pattern)
   outside.matrix(0, 1) = 0.0; // an exact zero there is skipped, as PETSc would
   outside.matrix(1, 0) = 0.0;
   BOOST_CHECK_NO_THROW(adder.add(outside.idx, outside.matrix, outside.rhs));
+}
+
+namespace
+{
+  /// A 14 x 14 AIJ matrix of @p type on one process: random entries in a
+  /// banded pattern, some of them exact zeros kept in the pattern, and row
+  /// 13 all zero (its diagonal in the pattern).
+  Mat banded_matrix(const MatType type, std::mt19937 &rng)
+  {
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    Mat                                    A = nullptr;
+    MatCreate(PETSC_COMM_SELF, &A);
+    MatSetSizes(A, n_global, n_global, n_global, n_global);
+    MatSetType(A, type);
+    MatSeqAIJSetPreallocation(A, n_global, nullptr);
+    MatMPIAIJSetPreallocation(A, n_global, nullptr, 0, nullptr);
+    for (PetscInt i = 0; i < PetscInt(n_global); ++i)
+      for (PetscInt j = std::max<PetscInt>(0, i - 3); j < std::min<PetscInt>(n_global, i + 4); ++j)
+        {
+          const double v = (i == 13) ? 0.0 : (u(rng) > -0.6 ? 1e3 * u(rng) : 0.0);
+          MatSetValue(A, i, j, v, INSERT_VALUES);
+        }
+    MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY);
+    MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY);
+    return A;
+  }
+} // namespace
+
+BOOST_AUTO_TEST_CASE(row_scaling_in_one_pass_matches_petsc)
+{
+  // scale_rows_to_unit_max against what the assembly did before:
+  // MatGetRowMaxAbs, MatDiagonalScale, and 1 on the diagonal of a zero row.
+  for (const MatType type : {MATSEQAIJ, MATMPIAIJ})
+    {
+      std::mt19937 rng(11);
+      Mat          reference = banded_matrix(type, rng), direct = nullptr;
+      MatDuplicate(reference, MAT_COPY_VALUES, &direct);
+      Vec b_reference = nullptr, b_direct = nullptr, row_max = nullptr;
+      VecCreateSeq(PETSC_COMM_SELF, n_global, &b_reference);
+      std::uniform_real_distribution<double> u(-1.0, 1.0);
+      for (PetscInt i = 0; i < PetscInt(n_global); ++i)
+        VecSetValue(b_reference, i, u(rng), INSERT_VALUES);
+      VecAssemblyBegin(b_reference);
+      VecAssemblyEnd(b_reference);
+      VecDuplicate(b_reference, &b_direct);
+      VecCopy(b_reference, b_direct);
+      VecDuplicate(b_reference, &row_max);
+
+      MatGetRowMaxAbs(reference, row_max, nullptr);
+      std::vector<PetscInt> empty;
+      for (PetscInt i = 0; i < PetscInt(n_global); ++i)
+        {
+          PetscScalar m = 0;
+          VecGetValues(row_max, 1, &i, &m);
+          if (!(m > 0))
+            empty.push_back(i);
+          VecSetValue(row_max, i, (m > 0 && std::isfinite(m)) ? 1.0 / m : 1.0, INSERT_VALUES);
+        }
+      VecAssemblyBegin(row_max);
+      VecAssemblyEnd(row_max);
+      MatDiagonalScale(reference, row_max, nullptr);
+      VecPointwiseMult(b_reference, b_reference, row_max);
+      for (const PetscInt i : empty)
+        MatSetValue(reference, i, i, 1.0, INSERT_VALUES);
+      MatAssemblyBegin(reference, MAT_FINAL_ASSEMBLY);
+      MatAssemblyEnd(reference, MAT_FINAL_ASSEMBLY);
+
+      BOOST_TEST(scale_rows_to_unit_max(direct, b_direct) == 1, type);
+      BOOST_TEST(empty.size() == 1u);
+      unsigned int unit = 0;
+      for (PetscInt i = 0; i < PetscInt(n_global); ++i)
+        {
+          PetscScalar x = 0, y = 0;
+          VecGetValues(b_reference, 1, &i, &x);
+          VecGetValues(b_direct, 1, &i, &y);
+          BOOST_TEST(x == y, type << " rhs " << i);
+          double largest = 0;
+          for (PetscInt j = 0; j < PetscInt(n_global); ++j)
+            {
+              MatGetValues(reference, 1, &i, 1, &j, &x);
+              MatGetValues(direct, 1, &i, 1, &j, &y);
+              BOOST_TEST(x == y, type << " entry " << i << "," << j);
+              largest = std::max(largest, std::abs(y));
+            }
+          unit += std::abs(largest - 1.0) < 1e-15;
+        }
+      BOOST_TEST(unit == n_global); // every row scaled to max 1 (the zero row: its diagonal)
+      MatDestroy(&reference);
+      MatDestroy(&direct);
+      VecDestroy(&b_reference);
+      VecDestroy(&b_direct);
+      VecDestroy(&row_max);
+    }
 }

@@ -94,7 +94,7 @@ namespace protonfem
   /// positive (all zeros: the unknown is irrelevant) gets 1 on its
   /// diagonal. Returns how many rows that was. The values are those of
   /// MatGetRowMaxAbs, MatDiagonalScale and MatSetValues on the diagonal,
-  /// which cost three passes over the matrix and an assembly (about 6 % of
+  /// which cost three passes over the matrix and an assembly (5-9 % of
   /// the PNP assembly, docs/performance.md). Not collective.
   PetscInt scale_rows_to_unit_max(Mat A, Vec b);
 } // namespace protonfem

@@ -68,13 +68,13 @@ namespace protonfem
     check(MatGetOwnershipRange(A, &rstart, &rend), "MatGetOwnershipRange");
     check(MatGetOwnershipRangeColumn(A, &cstart, &cend), "MatGetOwnershipRangeColumn");
     if (has_type(A, MATSEQAIJ))
-      open(diag, A);
+      diag.open(A);
     else if (has_type(A, MATMPIAIJ))
       {
         Mat Ad = nullptr, Ao = nullptr;
         check(MatMPIAIJGetSeqAIJ(A, &Ad, &Ao, &garray), "MatMPIAIJGetSeqAIJ");
-        open(diag, Ad);
-        open(off, Ao);
+        diag.open(Ad);
+        off.open(Ao);
         PetscInt rows = 0;
         check(MatGetSize(Ao, &rows, &n_garray), "MatGetSize");
       }
@@ -100,28 +100,24 @@ namespace protonfem
       }
   }
 
-  void CsrAdder::open(Block &block, Mat m)
+  void CsrBlock::open(Mat m)
   {
-    block.mat    = m;
+    mat          = m;
     PetscBool ok = PETSC_FALSE;
-    // Shift 0, not symmetrised, not inode-compressed: PETSc's own arrays.
-    check(MatGetRowIJ(m, 0, PETSC_FALSE, PETSC_FALSE, &block.n_rows, &block.i, &block.j, &ok),
-          "MatGetRowIJ");
+    check(MatGetRowIJ(m, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &i, &j, &ok), "MatGetRowIJ");
     if (!ok)
-      throw std::logic_error("CsrAdder: PETSc did not expose the rows of the matrix");
-    check(MatSeqAIJGetArray(m, &block.a), "MatSeqAIJGetArray");
+      throw std::logic_error("CsrBlock: PETSc did not expose the rows of the matrix");
+    check(MatSeqAIJGetArray(m, &a), "MatSeqAIJGetArray");
   }
 
-  void CsrAdder::close(Block &block)
+  void CsrBlock::close()
   {
-    if (block.mat == nullptr)
+    if (mat == nullptr)
       return;
     PetscBool ok = PETSC_FALSE;
-    check(MatSeqAIJRestoreArray(block.mat, &block.a), "MatSeqAIJRestoreArray");
-    check(MatRestoreRowIJ(block.mat, 0, PETSC_FALSE, PETSC_FALSE, &block.n_rows, &block.i,
-                          &block.j, &ok),
-          "MatRestoreRowIJ");
-    block.mat = nullptr;
+    check(MatSeqAIJRestoreArray(mat, &a), "MatSeqAIJRestoreArray");
+    check(MatRestoreRowIJ(mat, 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &i, &j, &ok), "MatRestoreRowIJ");
+    mat = nullptr;
   }
 
   void CsrAdder::finish()
@@ -129,12 +125,12 @@ namespace protonfem
     if (!is_open)
       return;
     is_open = false;
-    close(diag);
-    close(off);
+    diag.close();
+    off.close();
     check(VecRestoreArray(b, &b_local), "VecRestoreArray");
   }
 
-  void CsrAdder::add_row(const Block &block, const PetscInt row,
+  void CsrAdder::add_row(const CsrBlock &block, const PetscInt row,
                          const std::vector<std::pair<PetscInt, unsigned>> &cols,
                          const dealii::FullMatrix<double> &m, const unsigned int i) const
   {
@@ -274,66 +270,53 @@ namespace protonfem
 
   PetscInt scale_rows_to_unit_max(Mat A, Vec b)
   {
-    Mat      blocks[2] = {nullptr, nullptr}; // diagonal and off-diagonal block
     PetscInt rstart = 0, rend = 0, cstart = 0, cend = 0;
     check(MatGetOwnershipRange(A, &rstart, &rend), "MatGetOwnershipRange");
     check(MatGetOwnershipRangeColumn(A, &cstart, &cend), "MatGetOwnershipRangeColumn");
+    CsrBlock blocks[2]; // diagonal and off-diagonal block (none on seqaij)
     if (has_type(A, MATSEQAIJ))
-      blocks[0] = A;
+      blocks[0].open(A);
     else if (has_type(A, MATMPIAIJ))
-      check(MatMPIAIJGetSeqAIJ(A, &blocks[0], &blocks[1], nullptr), "MatMPIAIJGetSeqAIJ");
+      {
+        Mat Ad = nullptr, Ao = nullptr;
+        check(MatMPIAIJGetSeqAIJ(A, &Ad, &Ao, nullptr), "MatMPIAIJGetSeqAIJ");
+        blocks[0].open(Ad);
+        blocks[1].open(Ao);
+      }
     else
       throw std::logic_error("scale_rows_to_unit_max: the matrix must be of type seqaij or mpiaij");
-    const PetscInt  *ia[2] = {nullptr, nullptr}, *ja[2] = {nullptr, nullptr};
-    PetscScalar     *va[2] = {nullptr, nullptr};
-    PetscInt         n_rows = 0;
-    for (unsigned int k = 0; k < 2; ++k)
-      if (blocks[k] != nullptr)
-        {
-          PetscBool ok = PETSC_FALSE;
-          check(MatGetRowIJ(blocks[k], 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia[k], &ja[k], &ok),
-                "MatGetRowIJ");
-          if (!ok)
-            throw std::logic_error("scale_rows_to_unit_max: PETSc did not expose the rows of the matrix");
-          check(MatSeqAIJGetArray(blocks[k], &va[k]), "MatSeqAIJGetArray");
-        }
     PetscScalar *bv = nullptr;
     check(VecGetArray(b, &bv), "VecGetArray");
     PetscInt empty = 0;
     for (PetscInt r = 0; r < rend - rstart; ++r)
       {
         double m = 0;
-        for (unsigned int k = 0; k < 2; ++k)
-          if (blocks[k] != nullptr)
-            for (PetscInt p = ia[k][r]; p < ia[k][r + 1]; ++p)
-              m = std::max(m, std::abs(va[k][p]));
+        for (const CsrBlock &k : blocks)
+          if (k.mat != nullptr)
+            for (PetscInt p = k.i[r]; p < k.i[r + 1]; ++p)
+              m = std::max(m, std::abs(k.a[p]));
         // As MatGetRowMaxAbs: a NaN entry does not raise the maximum.
         const double s = (m > 0 && std::isfinite(m)) ? 1.0 / m : 1.0;
-        for (unsigned int k = 0; k < 2; ++k)
-          if (blocks[k] != nullptr)
-            for (PetscInt p = ia[k][r]; p < ia[k][r + 1]; ++p)
-              va[k][p] *= s;
+        for (const CsrBlock &k : blocks)
+          if (k.mat != nullptr)
+            for (PetscInt p = k.i[r]; p < k.i[r + 1]; ++p)
+              k.a[p] *= s;
         bv[r] *= s;
         if (!(m > 0))
           {
-            const PetscInt *first = ja[0] + ia[0][r], *last = ja[0] + ia[0][r + 1];
+            const CsrBlock &d0    = blocks[0];
+            const PetscInt *first = d0.j + d0.i[r], *last = d0.j + d0.i[r + 1];
             const PetscInt *d     = std::lower_bound(first, last, rstart + r - cstart);
             if (d == last || *d != rstart + r - cstart)
               throw std::logic_error("scale_rows_to_unit_max: no diagonal entry in row " +
                                      std::to_string(rstart + r));
-            va[0][d - ja[0]] = 1.0;
+            d0.a[d - d0.j] = 1.0;
             ++empty;
           }
       }
     check(VecRestoreArray(b, &bv), "VecRestoreArray");
-    for (unsigned int k = 0; k < 2; ++k)
-      if (blocks[k] != nullptr)
-        {
-          PetscBool ok = PETSC_FALSE;
-          check(MatSeqAIJRestoreArray(blocks[k], &va[k]), "MatSeqAIJRestoreArray");
-          check(MatRestoreRowIJ(blocks[k], 0, PETSC_FALSE, PETSC_FALSE, &n_rows, &ia[k], &ja[k], &ok),
-                "MatRestoreRowIJ");
-        }
+    blocks[0].close();
+    blocks[1].close();
     return empty;
   }
 } // namespace protonfem

@@ -30,6 +30,21 @@
 
 namespace protonfem
 {
+  /// One SeqAIJ matrix (or block of an MPIAIJ one) opened for direct
+  /// access: its row pointers, column indices and values (PETSc's own
+  /// arrays: shift 0, not symmetrised, not inode-compressed). open() and
+  /// close() pair PETSc's get/restore calls; close() on a closed block does
+  /// nothing.
+  struct CsrBlock
+  {
+    Mat             mat = nullptr;
+    const PetscInt *i = nullptr, *j = nullptr;
+    PetscScalar    *a = nullptr;
+    PetscInt        n_rows = 0;
+    void            open(Mat m);
+    void            close();
+  };
+
   class CsrAdder
   {
   public:
@@ -57,25 +72,16 @@ namespace protonfem
     void finish();
 
   private:
-    struct Block // one SeqAIJ block: its rows and columns, and its values
-    {
-      Mat             mat = nullptr;
-      const PetscInt *i = nullptr, *j = nullptr;
-      PetscScalar    *a = nullptr;
-      PetscInt        n_rows = 0;
-    };
-    void open(Block &block, Mat m);
-    void close(Block &block);
     /// Adds row i of m (its columns cols: (column in the block, local j),
     /// sorted) into local row row of block.
-    void add_row(const Block &block, PetscInt row, const std::vector<std::pair<PetscInt, unsigned>> &cols,
+    void add_row(const CsrBlock &block, PetscInt row, const std::vector<std::pair<PetscInt, unsigned>> &cols,
                  const dealii::FullMatrix<double> &m, unsigned int i) const;
     /// A(row, row) += v (row global).
     void add_diagonal(PetscInt row, double v);
 
     Mat             A;
     Vec             b;
-    Block           diag, off;
+    CsrBlock        diag, off;
     const PetscInt *garray   = nullptr; // off-diagonal block column -> global column
     PetscInt        n_garray = 0;
     PetscInt        rstart = 0, rend = 0, cstart = 0, cend = 0;

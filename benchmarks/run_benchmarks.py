@@ -102,7 +102,7 @@ def main():
                 "linear_solve_s": poisson_solve, "output_s": et.get("output", 0),
                 "newton_per_step": 0.0, "krylov_per_newton": float(e["linear_iterations"]),
                 "time_per_newton_s": 0.0, "newton_over_poisson": 0.0,
-                "assembly_fraction": 0.0,
+                "assembly_fraction": 0.0, "assembly_imbalance": 0.0,
                 "peak_MiB_per_rank": e["peak_memory_MiB_max_rank"],
                 "bytes_per_unknown": e["bytes_per_dof"], "wall_s": e["harness_wall_s"]})
             print(f"  {rows[-1]['unknowns']} unknowns, CG {e['linear_iterations']} its, "
@@ -139,6 +139,10 @@ def main():
                     "time_per_newton_s": per_newton,
                     "newton_over_poisson": per_newton / poisson_solve if poisson_solve > 0 else 0,
                     "assembly_fraction": c["assembly_fraction_of_newton_iteration"],
+                    # Slowest over fastest rank's own cell loop (1 = balanced;
+                    # docs/performance.md, "Load balance").
+                    "assembly_imbalance": (c["cell_loop_s_max_rank"] /
+                                           max(c["cell_loop_s_min_rank"], 1e-12)),
                     "peak_MiB_per_rank": s["peak_memory_MiB_max_rank"],
                     "bytes_per_unknown": s["bytes_per_dof"], "wall_s": s["harness_wall_s"]})
                 print(f"  {s['dofs']} unknowns, {rows[-1]['newton_per_step']:.2f} Newton/step, "

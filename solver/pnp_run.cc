@@ -12,6 +12,7 @@
 #include "conductance.h"
 #include "heap.h"
 #include "input_error.h"
+#include "petsc_log_stage.h"
 #include "pnp_solver.h"
 #include "pulse_metrics.h"
 #include "version.h"
@@ -488,6 +489,8 @@ namespace protonfem
 
     unsigned int              relax = 0;
     std::vector<unsigned int> equilibrium_steps; // pseudo-steps per mesh, coarsest first
+    std::optional<PetscLogStageScope> stage;
+    stage.emplace("protonfem: initial state");
     if (resume)
       {
         std::ifstream mine(checkpoint_rank_file(resume_from, comm), std::ios::binary);
@@ -541,6 +544,7 @@ namespace protonfem
           pcout << relax << " pseudo-time steps" << std::endl;
       }
     mark_memory("after_initial_state", false);
+    stage.reset();
     // Start the time loop with a fresh solver: GAMG keeps the interpolation
     // of its first setup, which would otherwise come from the equilibrium's
     // first pseudo-step. (Shortening the GMRES basis did not change the
@@ -896,6 +900,7 @@ namespace protonfem
     solver.reset_largest_solve();
     const SolverStats before_time_loop = solver.stats();
     const double      wall_before_loop = wall();
+    stage.emplace("protonfem: time steps");
     // Time loop: adaptive BDF2, steps land on waveform corners and snapshots.
     std::vector<double> stops = waveform.breakpoints(pp.end_time);
     stops.insert(stops.end(), snapshots.begin(), snapshots.end());
@@ -1175,6 +1180,7 @@ namespace protonfem
               << cell(r.delta_g()) << "\n";
       });
 
+    stage.reset();
     // Cost of the time steps alone (the equilibrium solve is excluded).
     const SolverStats step_work = solver.stats() - before_time_loop;
     JsonObject        step_cost;
@@ -1195,6 +1201,13 @@ namespace protonfem
                  : 0.0)
         .add("assembly_fraction_of_newton_iteration",
              per_newton > 0 ? step_work.assembly_s / step_work.assemblies / per_newton : 0.0);
+    // Load balance: each rank's own cell loop (assembly without the wait for
+    // the other ranks in the row exchange), fastest and slowest rank. Their
+    // ratio is the assembly's imbalance; the matrix is split alike, so the
+    // solve's follows. On 2 ranks the reference device's slowest rank needs
+    // 1.6-1.7 times the fastest one's loop (docs/performance.md, "Load balance").
+    step_cost.add("cell_loop_s_min_rank", Utilities::MPI::min(step_work.cell_loop_s, comm))
+        .add("cell_loop_s_max_rank", Utilities::MPI::max(step_work.cell_loop_s, comm));
     Utilities::System::MemoryStats memory;
     Utilities::System::get_memory_stats(memory);
     const double peak_memory_mib = Utilities::MPI::max(memory.VmHWM / 1024.0, comm);

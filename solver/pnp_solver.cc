@@ -1772,6 +1772,8 @@ namespace protonfem
       }
     if (adder)
       adder->finish();
+    const double cell_loop_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     jacobian.compress(VectorOperation::add);
     rhs.compress(VectorOperation::add);
 
@@ -1789,6 +1791,7 @@ namespace protonfem
     // diagonal, which keeps mu fixed where no proton is left at all.
     scale_rows_to_unit_max(jacobian.petsc_matrix(), rhs);
     ++work.assemblies;
+    work.cell_loop_s += cell_loop_s;
     work.assembly_s +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }

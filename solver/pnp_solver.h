@@ -121,6 +121,11 @@ namespace protonfem
   {
     unsigned long long assemblies = 0, linear_solves = 0, krylov_iterations = 0;
     double             assembly_s = 0, linear_solve_s = 0;
+    /// The part of assembly_s spent in this rank's own cell loop, before
+    /// the exchange of the rows other ranks share (compress). Unlike
+    /// assembly_s, it excludes waiting for the slowest rank, so its spread
+    /// over the ranks measures load imbalance.
+    double cell_loop_s = 0;
     /// Krylov iterations of the longest single linear solve since the last
     /// PNPSolver::reset_largest_solve(). A maximum cannot be differenced:
     /// operator- keeps this side's. It sizes the GMRES basis (one vector
@@ -128,9 +133,14 @@ namespace protonfem
     unsigned long long largest_solve = 0;
     SolverStats        operator-(const SolverStats &o) const
     {
-      return {assemblies - o.assemblies,       linear_solves - o.linear_solves,
-              krylov_iterations - o.krylov_iterations, assembly_s - o.assembly_s,
-              linear_solve_s - o.linear_solve_s, largest_solve};
+      SolverStats d = *this;
+      d.assemblies -= o.assemblies;
+      d.linear_solves -= o.linear_solves;
+      d.krylov_iterations -= o.krylov_iterations;
+      d.assembly_s -= o.assembly_s;
+      d.linear_solve_s -= o.linear_solve_s;
+      d.cell_loop_s -= o.cell_loop_s;
+      return d;
     }
     SolverStats &operator+=(const SolverStats &o)
     {
@@ -139,6 +149,7 @@ namespace protonfem
       krylov_iterations += o.krylov_iterations;
       assembly_s += o.assembly_s;
       linear_solve_s += o.linear_solve_s;
+      cell_loop_s += o.cell_loop_s;
       largest_solve = std::max(largest_solve, o.largest_solve);
       return *this;
     }

@@ -3,8 +3,8 @@
 // steps), so that `PETSC_OPTIONS=-log_view` reports the linear algebra of
 // each phase apart: the nested equilibrium's small coarse meshes and the
 // time steps' fine-mesh solves scale differently over ranks, and one
-// all-run table mixes them (docs/performance.md, "Profiling a run").
-// Costs nothing measurable when logging is off.
+// all-run table mixes them (docs/performance.md, "Load balance: how p4est
+// splits the stack"). Two stage changes per run, so no per-step cost.
 #include <petscsys.h>
 
 #include <string>

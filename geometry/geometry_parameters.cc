@@ -45,6 +45,14 @@ namespace protonfem
         "stack: build the device from the layer table; gmsh: read 'Gmsh file', whose "
         "volume physical groups are named like the layers and whose surface groups "
         "are named gate, source, drain, back or insulating (untagged faces are insulating).");
+    prm.declare_entry(
+        "Partition", "columns", Patterns::Selection("columns|p4est"),
+        "How the cells are split over MPI ranks in 2D/3D. columns: each rank owns whole "
+        "columns across the stack (the lateral centres bisected by cell count), so every rank "
+        "holds every layer and the cuts cross only lateral couplings; p4est: p4est's own split "
+        "along its space-filling curve, which cuts the stack into bands of layers "
+        "(docs/performance.md, 'Columns across the stack'). One rank, or fewer columns than "
+        "ranks: p4est's.");
     prm.declare_entry("Gmsh file", "", Patterns::Anything(),
                       "Gmsh .msh file (ASCII, format 2.2 or 4.1), relative to the deck's folder "
                       "or absolute. Used when Mesh source = gmsh.");
@@ -114,6 +122,7 @@ namespace protonfem
     prm.enter_subsection("Geometry");
     mesh_source            = prm.get("Mesh source");
     gmsh_file              = prm.get("Gmsh file");
+    partition              = prm.get("Partition");
     channel_layer          = prm.get("Channel layer");
     device_length          = positive(prm, "Device length", file, g);
     device_width           = positive(prm, "Device width", file, g);

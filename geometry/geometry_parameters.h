@@ -27,6 +27,7 @@ namespace protonfem
   struct GeometryParameters
   {
     std::string            mesh_source = "stack"; ///< stack | gmsh
+    std::string            partition   = "columns"; ///< columns | p4est (2D/3D, > 1 rank)
     std::string            gmsh_file;
     std::vector<LayerSpec> layers; ///< bottom to top
     std::string            channel_layer;

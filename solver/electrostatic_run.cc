@@ -1,6 +1,7 @@
 #include "electrostatic_run.h"
 
 #include "../geometry/boundary_ids.h"
+#include "../geometry/column_partition.h"
 #include "../geometry/mesh_info.h"
 #include "../geometry/stack_mesh.h"
 #include "../postprocess/atomic_file.h"
@@ -52,7 +53,8 @@ namespace protonfem
     // a warning about skipped MPI synchronisation in front of the real message.
     // The mesh is timed on its own and reported with the other timings.
     Timer      mesh_timer(comm, true);
-    const auto tria = create_device_mesh<dim>(g, p.deck_file, comm);
+    auto       tria    = create_device_mesh<dim>(g, p.deck_file, comm);
+    const auto columns = apply_partition<dim>(g.partition, tria);
     mesh_timer.stop();
     const auto present = boundary_ids_present(*tria, comm);
     pcout << "  mesh: " << tria->n_global_active_cells() << " cells ("

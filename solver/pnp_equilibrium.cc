@@ -27,6 +27,11 @@
 #include <deal.II/base/mpi.h>
 #include <deal.II/distributed/solution_transfer.h>
 
+#include <boost/serialization/utility.hpp>
+#include <boost/serialization/vector.hpp>
+
+#include <map>
+
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -127,8 +132,12 @@ namespace protonfem
     have_older     = false;
   }
 
-  template <int dim> bool PNPSolver<dim>::copy_state_from(const PNPSolver<dim> &other)
+  template <int dim>
+  bool PNPSolver<dim>::copy_state_from(
+      const PNPSolver<dim> &other, const std::function<unsigned int(const Point<dim> &)> &owner)
   {
+    if (owner)
+      return copy_state_across_partitions(other, owner);
     bool                                 same = true;
     std::vector<types::global_dof_index> mine(fe.n_dofs_per_cell()), theirs(fe.n_dofs_per_cell());
     auto                                 a = dofs.begin_active();
@@ -151,6 +160,68 @@ namespace protonfem
     same = same && a == dofs.end() && b == other.dofs.end();
     current.compress(VectorOperation::insert);
     return Utilities::MPI::min(same ? 1 : 0, comm) == 1;
+  }
+
+  template <int dim>
+  bool PNPSolver<dim>::copy_state_across_partitions(
+      const PNPSolver<dim> &other, const std::function<unsigned int(const Point<dim> &)> &owner)
+  {
+    // Each rank packs, per cell it owns in the other mesh, the cell's id and
+    // the other state's values at its DoFs (same element, so the same local
+    // order), and sends them to the cell's owner here.
+    const unsigned int n = fe.n_dofs_per_cell();
+    using Batch          = std::pair<std::vector<unsigned int>, std::vector<double>>;
+    std::map<unsigned int, Batch>        outgoing;
+    std::vector<types::global_dof_index> idx(n);
+    for (const auto &cell : other.dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          Batch                        &b  = outgoing[owner(cell->center())];
+          const CellId::binary_type     id = cell->id().template to_binary<dim>();
+          b.first.insert(b.first.end(), id.begin(), id.end());
+          cell->get_dof_indices(idx);
+          for (const auto i : idx)
+            b.second.push_back(other.ghosted(i));
+        }
+    // some_to_some() leaves out what a rank sends to itself.
+    Batch own_batch;
+    if (const auto it = outgoing.find(Utilities::MPI::this_mpi_process(comm)); it != outgoing.end())
+      {
+        own_batch = std::move(it->second);
+        outgoing.erase(it);
+      }
+    std::map<unsigned int, Batch> incoming = Utilities::MPI::some_to_some(comm, outgoing);
+    incoming[Utilities::MPI::this_mpi_process(comm)] = std::move(own_batch);
+
+    std::size_t                      received = 0;
+    bool                             ok       = true;
+    const std::size_t                id_size  = std::tuple_size<CellId::binary_type>::value;
+    for (const auto &[from, batch] : incoming)
+      {
+        (void)from;
+        ok = ok && batch.first.size() * n == batch.second.size() * id_size;
+        for (std::size_t c = 0; ok && c * id_size < batch.first.size(); ++c)
+          {
+            CellId::binary_type id;
+            std::copy_n(batch.first.begin() + c * id_size, id_size, id.begin());
+            const auto tria_cell = tria.create_cell_iterator(CellId(id));
+            const typename DoFHandler<dim>::active_cell_iterator cell(&tria, tria_cell->level(),
+                                                                      tria_cell->index(), &dofs);
+            if (!cell->is_active() || !cell->is_locally_owned())
+              {
+                ok = false;
+                break;
+              }
+            cell->get_dof_indices(idx);
+            for (unsigned int i = 0; i < n; ++i)
+              if (owned.is_element(idx[i]))
+                current(idx[i]) = batch.second[c * n + i];
+            ++received;
+          }
+      }
+    current.compress(VectorOperation::insert);
+    ok = ok && received == tria.n_locally_owned_active_cells();
+    return Utilities::MPI::min(ok ? 1 : 0, comm) == 1;
   }
 
   template <int dim> ChargeGroups PNPSolver<dim>::charge_groups() const
@@ -239,7 +310,8 @@ namespace protonfem
   PNPSolver<dim>::relax_to_equilibrium_nested(
       const double                                                               time,
       const std::function<std::unique_ptr<parallel::TriangulationBase<dim>>()> &unrefined,
-      const unsigned int                                                         levels)
+      const unsigned int                                                         levels,
+      const std::function<unsigned int(const Point<dim> &)>                      &owner)
   {
     TimerOutput::Scope        t(timer, "pnp: equilibrium");
     std::vector<unsigned int> steps;
@@ -283,7 +355,7 @@ namespace protonfem
           // Now this solver's mesh: only the state is needed there, not a
           // second fine Jacobian next to this solver's (the peak memory).
           c.refine_with_state(time, false);
-          carried = copy_state_from(c);
+          carried = copy_state_from(c, owner);
         }
       work += c.stats();
       if (!carried)
@@ -331,7 +403,9 @@ namespace protonfem
   template std::string  PNPSolver<2>::closed_charge_layer() const;
   template std::string  PNPSolver<3>::closed_charge_layer() const;
   template std::vector<unsigned int> PNPSolver<2>::relax_to_equilibrium_nested(
-      double, const std::function<std::unique_ptr<parallel::TriangulationBase<2>>()> &, unsigned int);
+      double, const std::function<std::unique_ptr<parallel::TriangulationBase<2>>()> &, unsigned int,
+      const std::function<unsigned int(const Point<2> &)> &);
   template std::vector<unsigned int> PNPSolver<3>::relax_to_equilibrium_nested(
-      double, const std::function<std::unique_ptr<parallel::TriangulationBase<3>>()> &, unsigned int);
+      double, const std::function<std::unique_ptr<parallel::TriangulationBase<3>>()> &, unsigned int,
+      const std::function<unsigned int(const Point<3> &)> &);
 } // namespace protonfem

@@ -1,6 +1,7 @@
 #include "pnp_run.h"
 
 #include "../geometry/boundary_ids.h"
+#include "../geometry/column_partition.h"
 #include "../geometry/mesh_info.h"
 #include "../geometry/stack_mesh.h"
 #include "../materials/property_laws.h"
@@ -232,7 +233,8 @@ namespace protonfem
     // InputError unwinding through a TimerOutput makes it print a warning in
     // front of the real message.
     const auto mesh_started = std::chrono::steady_clock::now();
-    const auto tria         = create_device_mesh<dim>(g, p.deck_file, comm);
+    auto       tria         = create_device_mesh<dim>(g, p.deck_file, comm);
+    const auto columns      = apply_partition<dim>(g.partition, tria);
     const double mesh_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - mesh_started).count();
     // Where the memory goes: resident size (max over ranks) after each stage,
@@ -447,6 +449,9 @@ namespace protonfem
           << "); scales: L0 = " << scaling.length << " m, c_ref = " << scaling.density
           << " m^-3, t0 = " << scaling.time()
           << " s, (L0/lambda_D)^2 = " << fmt(scaling.poisson_coupling()) << std::endl;
+    if (columns)
+      pcout << "  partition: columns across the stack, cells per rank at most "
+            << fmt(columns->imbalance()) << " x the mean" << std::endl;
     // The scheme as resolved ('Mass lumping = auto' depends on the flux), so
     // every log says what was run.
     const std::string storage = pp.mass_lumping == "on" ? "lumped" : "consistent";
@@ -520,7 +525,10 @@ namespace protonfem
               unrefined.global_refinements = 0;
               equilibrium_steps            = solver.relax_to_equilibrium_nested(
                   0.0, [&]() { return create_device_mesh<dim>(unrefined, p.deck_file, comm); },
-                  g.global_refinements);
+                  g.global_refinements,
+                  columns ? std::function<unsigned int(const Point<dim> &)>(
+                                [&](const Point<dim> &c) { return columns->owner(c); }) :
+                            std::function<unsigned int(const Point<dim> &)>());
             }
         if (equilibrium_steps.empty())
           {

@@ -228,11 +228,14 @@ namespace protonfem
     /// relax_to_equilibrium() (and says why) if a fine relaxation does not
     /// converge. Only for meshes where closed_charge_layer() is empty.
     /// Returns the pseudo-steps per mesh, coarsest first (one entry after a
-    /// fall-back). pnp_equilibrium.cc.
+    /// fall-back). When this solver's mesh was repartitioned into columns,
+    /// @p owner is its owner of a cell centre (copy_state_from()).
+    /// pnp_equilibrium.cc.
     std::vector<unsigned int> relax_to_equilibrium_nested(
         double                                                                      time,
         const std::function<std::unique_ptr<dealii::parallel::TriangulationBase<dim>>()> &unrefined,
-        unsigned int                                                                levels);
+        unsigned int                                                                levels,
+        const std::function<unsigned int(const dealii::Point<dim> &)> &owner = {});
     /// The name of a layer whose mobile charge is closed (no chain of
     /// charge-exchanging layers to a contact that supplies it: gate reservoir
     /// or Butler-Volmer for protons, ohmic contacts for electrons), with the
@@ -329,9 +332,15 @@ namespace protonfem
     /// history of the next relax().
     void refine_with_state(double time, bool with_jacobian = true);
     /// this->current := @p other's state, cell by cell, where both meshes
-    /// are the same p4est forest with the same partition (checked cell by
-    /// cell: CellId and ownership). Returns false (on every rank) if not.
-    bool copy_state_from(const PNPSolver<dim> &other);
+    /// have the same cells. Without @p owner both must have the same
+    /// partition too (checked cell by cell: CellId and ownership); with it
+    /// (this mesh repartitioned, geometry/column_partition.h) each rank sends
+    /// its cells' values to owner(cell centre) of this mesh, by CellId.
+    /// Returns false (on every rank) if a cell is missing or left over.
+    bool copy_state_from(const PNPSolver<dim> &other,
+                         const std::function<unsigned int(const dealii::Point<dim> &)> &owner = {});
+    bool copy_state_across_partitions(
+        const PNPSolver<dim> &other, const std::function<unsigned int(const dealii::Point<dim> &)> &owner);
     /// Density [m^-3] of the layer's protons or electrons at the points of
     /// @p quadrature (0 where the layer has none).
     void species_density(const typename dealii::Triangulation<dim>::active_cell_iterator &cell,

@@ -22,8 +22,9 @@ state:
     1e-7 2 ranks vs 1; the ionic current itself 3-5e-4 relative);
   - the nested run used 2 meshes and at most 3 pseudo-steps on the fine one,
     the direct one more than 10;
-  - 2 ranks give the 1-rank nested state to 1e-8 (the last refinement is
-    matched to the run's mesh cell by cell, across the partition);
+  - 2 ranks give the 1-rank nested state to 1e-8, with the fine mesh split
+    into columns (the state sent cell by cell to the new owners) and with
+    p4est's split (the last refinement matched rank by rank);
   - with a blocking gate the charge of the stack is closed: the run says so,
     relaxes on the fine mesh only (its number of protons c0 * volume would not
     survive interpolation). Run at 0 V on the gate (the relaxation is 5x
@@ -108,9 +109,15 @@ check(s_nested["equilibrium_pseudo_steps_fine"] <= 3,
 check(s_direct["equilibrium_meshes"] == 1 and s_direct["equilibrium_pseudo_steps"] > 10,
       f"direct relaxation on 1 mesh, {s_direct['equilibrium_pseudo_steps']} pseudo-steps (> 10)")
 compare("nested vs direct", nested, direct, 1e-10, 1e-6)
-two, s_two, _ = run_case("nested_np2", "on", np=2)
+two, s_two, log_two = run_case("nested_np2", "on", np=2)
 check(s_two["equilibrium_meshes"] == 2, "2 ranks: nested over 2 meshes")
-compare("nested, 2 ranks vs 1", two, nested, 1e-10, 1e-6)
+check("partition: columns across the stack" in log_two, "2 ranks: the fine mesh is split into columns")
+compare("nested, 2 ranks (columns) vs 1", two, nested, 1e-10, 1e-6)
+# p4est's own split: the last refinement is matched rank by rank instead.
+p4, s_p4, log_p4 = run_case("nested_np2_p4est", "on", np=2, extra=["--set", "Geometry/Partition=p4est"])
+check(s_p4["equilibrium_meshes"] == 2 and "partition: columns" not in log_p4,
+      "2 ranks, p4est partition: nested over 2 meshes")
+compare("nested, 2 ranks (p4est) vs 1", p4, nested, 1e-10, 1e-6)
 
 # A closed stack: the gate blocks protons.
 closed, s_closed, log_closed = results("blocking_gate", p_closed)

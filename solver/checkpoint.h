@@ -13,7 +13,10 @@
 #pragma once
 
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/grid/tria.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <istream>
 #include <mpi.h>
@@ -70,6 +73,27 @@ namespace protonfem
   /// Collective: the new checkpoint in directory + ".new" is complete on
   /// every rank; swap it in (rank 0) and wait for it.
   void commit_checkpoint(const std::string &directory, MPI_Comm comm);
+
+  /// This rank's owned cells in one number: a weighted sum of their centres
+  /// over @p length. A restart whose partition differs (another
+  /// 'Geometry/Partition', another mesh) owns other cells even where the
+  /// counts agree; the rank files store it and a restart compares it.
+  template <int dim>
+  double owned_cells_fingerprint(const dealii::Triangulation<dim> &tria, double length)
+  {
+    double sum = 0;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (unsigned int d = 0; d < dim; ++d)
+          sum += (1.0 + 0.4142135623730951 * d) * cell->center()[d] / length;
+    return sum;
+  }
+
+  /// True if the fingerprint stored in a rank file matches this rank's.
+  inline bool same_cells(double stored, double here)
+  {
+    return std::abs(stored - here) <= 1e-9 * std::max(std::abs(here), 1.0);
+  }
 
   /// SIGTERM / SIGUSR1 handling: the handler only sets a flag, which the run
   /// loop polls (collectively) after each accepted step.

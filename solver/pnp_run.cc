@@ -420,14 +420,32 @@ namespace protonfem
         catch (const std::exception &)
           {
           }
-        if (magic != "protonfem-checkpoint-3")
+        if (magic != "protonfem-checkpoint-4")
           throw InputError(p.deck_file, "--resume", resume_from,
-                           "a protonfem checkpoint folder (format 3, written by this version)");
+                           "a protonfem checkpoint folder (format 4, written by this version)");
         if (ranks != Utilities::MPI::n_mpi_processes(comm))
           throw InputError(p.deck_file, "--resume", resume_from,
                            "a checkpoint written with the same number of MPI ranks (it has " +
                                std::to_string(ranks) + ", this run " +
                                std::to_string(Utilities::MPI::n_mpi_processes(comm)) + ")");
+        // Each rank's cells (the partition), checked here, before the
+        // TimerOutput exists (an error unwinding through it prints a warning
+        // first); the DoF counts are checked again when the history is read.
+        std::ifstream rank_file(checkpoint_rank_file(resume_from, comm), std::ios::binary);
+        std::uint64_t n = 0, n_owned = 0;
+        double        stored = std::nan("");
+        try
+          {
+            BinaryIn(rank_file) >> n >> n_owned >> stored;
+          }
+        catch (const std::exception &)
+          {
+          }
+        const bool cells = same_cells(stored, owned_cells_fingerprint(*tria, scaling.length));
+        if (Utilities::MPI::min(cells ? 1 : 0, comm) == 0)
+          throw InputError(p.deck_file, "--resume", resume_from,
+                           "a checkpoint of this mesh with the same 'Geometry/Partition' (a rank "
+                           "of this run owns other cells than the rank that wrote its file)");
       }
 
     TimerOutput    timer(comm, pcout, TimerOutput::never, TimerOutput::wall_times);
@@ -500,7 +518,14 @@ namespace protonfem
       {
         std::ifstream mine(checkpoint_rank_file(resume_from, comm), std::ios::binary);
         BinaryIn      in(mine);
-        solver.load_history(in);
+        try
+          {
+            solver.load_history(in);
+          }
+        catch (const std::runtime_error &e)
+          {
+            throw InputError(p.deck_file, "--resume", resume_from, e.what());
+          }
         pcout << "  resuming from " << resume_from << std::endl;
       }
     else if (pp.initial_state == "profile")
@@ -881,7 +906,7 @@ namespace protonfem
         {
           std::ofstream out((fs::path(fresh) / "state.bin").string(), std::ios::binary);
           BinaryOut     b(out);
-          b << std::string("protonfem-checkpoint-3")
+          b << std::string("protonfem-checkpoint-4")
             << std::uint64_t(Utilities::MPI::n_mpi_processes(comm));
           b << t << dt << dt_prev << double(have_previous_step) << double(steps) << double(rejected)
             << double(failed) << double(roundoff_accepts) << double(total_newton)

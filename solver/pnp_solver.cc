@@ -2661,10 +2661,15 @@ namespace protonfem
     exchanged[1]   = exchanged[0];
   }
 
+  template <int dim> double PNPSolver<dim>::owned_cells_fingerprint() const
+  {
+    return protonfem::owned_cells_fingerprint(tria, scaling.length);
+  }
+
   template <int dim> void PNPSolver<dim>::save_history(BinaryOut &out) const
   {
     out << std::uint64_t(dofs.n_dofs()) << std::uint64_t(owned.n_elements())
-        << std::uint64_t(have_older) << exchanged[1] << exchanged[2];
+        << owned_cells_fingerprint() << std::uint64_t(have_older) << exchanged[1] << exchanged[2];
     for (const auto *v : {&old_solution, &older_solution})
       {
         std::vector<double> values;
@@ -2678,14 +2683,19 @@ namespace protonfem
   template <int dim> void PNPSolver<dim>::load_history(BinaryIn &in)
   {
     std::uint64_t n = 0, n_owned = 0, older = 0;
-    in >> n >> n_owned >> older >> exchanged[1] >> exchanged[2];
-    exchanged[0] = exchanged[1];
-    if (n != dofs.n_dofs() || n_owned != owned.n_elements())
+    double        fingerprint = 0;
+    in >> n >> n_owned >> fingerprint >> older >> exchanged[1] >> exchanged[2];
+    exchanged[0]       = exchanged[1];
+    // Collective, so that every rank stops (the run reports it as bad input).
+    const double here  = owned_cells_fingerprint();
+    const bool   cells = same_cells(fingerprint, here);
+    const bool   sizes = n == dofs.n_dofs() && n_owned == owned.n_elements();
+    if (Utilities::MPI::min(cells && sizes ? 1 : 0, comm) == 0)
       throw std::runtime_error(
-          "the checkpoint was written for another mesh or number of MPI ranks (" +
-          std::to_string(n) + " DoFs, " + std::to_string(n_owned) + " on this rank; now " +
-          std::to_string(dofs.n_dofs()) + " and " + std::to_string(owned.n_elements()) +
-          "): restart with the same deck and the same number of ranks");
+          "a checkpoint of this deck's mesh, 'Geometry/Partition' and number of MPI ranks (it has " +
+          std::to_string(n) + " DoFs, " + std::to_string(n_owned) + " on rank 0" +
+          (cells ? "" : ", and rank 0 owns other cells") + "; this run " +
+          std::to_string(dofs.n_dofs()) + " and " + std::to_string(owned.n_elements()) + ")");
     for (auto *v : {&old_solution, &older_solution})
       {
         std::vector<double> values;

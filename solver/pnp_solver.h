@@ -267,6 +267,8 @@ namespace protonfem
     /// checkpoint, and its restoration (same deck, same number of ranks).
     void save_history(BinaryOut &out) const;
     void load_history(BinaryIn &in);
+    /// This rank's owned cells in one number (checkpoints compare it).
+    double owned_cells_fingerprint() const;
 
     PNPObservables observables(double time) const;
     /// Proton density [m^-3] of the present solution at the points of

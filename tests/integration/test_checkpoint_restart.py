@@ -11,8 +11,9 @@ field snapshots):
 - a checkpoint interrupted while being written (a partial .new folder, or a
   crash between the two renames that leaves only .old) does not prevent the
   restart from the previous complete one;
-- --resume with another number of ranks, or without a checkpoint, is refused
-  with a clear message (exit 2)."""
+- --resume with another number of ranks, another 'Geometry/Partition' (each
+  rank's cells are compared), or without a checkpoint, is refused with a clear
+  message (exit 2)."""
 import glob
 import os
 import shutil
@@ -149,6 +150,12 @@ for dim, base, text in cases:
     p = run(["run", os.path.join(folder, f"SIGKILL{dim}.prm"), "--resume"], np=1)
     check(p.returncode == 2 and "same number of MPI ranks" in p.stderr,
           f"{dim}D: --resume on 1 rank of a 2-rank checkpoint refused (exit {p.returncode})")
+    if dim == 2:
+        # Written with the default column partition; p4est's split owns other cells.
+        p = run(["run", os.path.join(folder, f"SIGKILL{dim}.prm"), "--resume",
+                 "--set", "Geometry/Partition=p4est"], np=2)
+        check(p.returncode == 2 and "Geometry/Partition" in p.stderr,
+              f"2D: --resume with another partition refused (exit {p.returncode}): {p.stderr.strip()[:160]}")
 p = run(["run", os.path.join(folder, "ref1.prm"), "--resume"], np=1)
 check(p.returncode == 2 and "--resume" in p.stderr and "checkpoint" in p.stderr,
       f"--resume without a checkpoint refused: {p.stderr.strip()[:100]}")

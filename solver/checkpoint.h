@@ -89,6 +89,23 @@ namespace protonfem
     return sum;
   }
 
+  /// The head of every rank file, written first by PNPSolver::save_history:
+  /// the DoF counts and the owned-cells fingerprint. One layout for the
+  /// writer, the reader, and the run's early partition check.
+  struct RankFileHead
+  {
+    std::uint64_t n_dofs = 0, n_owned = 0;
+    double        cells  = std::nan("");
+  };
+  inline BinaryOut &operator<<(BinaryOut &out, const RankFileHead &head)
+  {
+    return out << head.n_dofs << head.n_owned << head.cells;
+  }
+  inline BinaryIn &operator>>(BinaryIn &in, RankFileHead &head)
+  {
+    return in >> head.n_dofs >> head.n_owned >> head.cells;
+  }
+
   /// True if the fingerprint stored in a rank file matches this rank's.
   inline bool same_cells(double stored, double here)
   {

@@ -432,16 +432,16 @@ namespace protonfem
         // TimerOutput exists (an error unwinding through it prints a warning
         // first); the DoF counts are checked again when the history is read.
         std::ifstream rank_file(checkpoint_rank_file(resume_from, comm), std::ios::binary);
-        std::uint64_t n = 0, n_owned = 0;
-        double        stored = std::nan("");
+        BinaryIn      rank_in(rank_file);
+        RankFileHead  head;
         try
           {
-            BinaryIn(rank_file) >> n >> n_owned >> stored;
+            rank_in >> head;
           }
         catch (const std::exception &)
           {
           }
-        const bool cells = same_cells(stored, owned_cells_fingerprint(*tria, scaling.length));
+        const bool cells = same_cells(head.cells, owned_cells_fingerprint(*tria, scaling.length));
         if (Utilities::MPI::min(cells ? 1 : 0, comm) == 0)
           throw InputError(p.deck_file, "--resume", resume_from,
                            "a checkpoint of this mesh with the same 'Geometry/Partition' (a rank "

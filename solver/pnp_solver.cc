@@ -2668,8 +2668,9 @@ namespace protonfem
 
   template <int dim> void PNPSolver<dim>::save_history(BinaryOut &out) const
   {
-    out << std::uint64_t(dofs.n_dofs()) << std::uint64_t(owned.n_elements())
-        << owned_cells_fingerprint() << std::uint64_t(have_older) << exchanged[1] << exchanged[2];
+    out << RankFileHead{std::uint64_t(dofs.n_dofs()), std::uint64_t(owned.n_elements()),
+                        owned_cells_fingerprint()}
+        << std::uint64_t(have_older) << exchanged[1] << exchanged[2];
     for (const auto *v : {&old_solution, &older_solution})
       {
         std::vector<double> values;
@@ -2682,14 +2683,14 @@ namespace protonfem
 
   template <int dim> void PNPSolver<dim>::load_history(BinaryIn &in)
   {
-    std::uint64_t n = 0, n_owned = 0, older = 0;
-    double        fingerprint = 0;
-    in >> n >> n_owned >> fingerprint >> older >> exchanged[1] >> exchanged[2];
-    exchanged[0]       = exchanged[1];
+    RankFileHead  head;
+    std::uint64_t older = 0;
+    in >> head >> older >> exchanged[1] >> exchanged[2];
+    exchanged[0] = exchanged[1];
+    const std::uint64_t n = head.n_dofs, n_owned = head.n_owned;
     // Collective, so that every rank stops (the run reports it as bad input).
-    const double here  = owned_cells_fingerprint();
-    const bool   cells = same_cells(fingerprint, here);
-    const bool   sizes = n == dofs.n_dofs() && n_owned == owned.n_elements();
+    const bool cells = same_cells(head.cells, owned_cells_fingerprint());
+    const bool sizes = n == dofs.n_dofs() && n_owned == owned.n_elements();
     if (Utilities::MPI::min(cells && sizes ? 1 : 0, comm) == 0)
       throw std::runtime_error(
           "a checkpoint of this deck's mesh, 'Geometry/Partition' and number of MPI ranks (it has " +
